@@ -1,0 +1,93 @@
+/** The `downhill` command line: train (default), bench, help. */
+import { parseArgs } from 'node:util';
+import { engineChoices, type EngineChoice } from '../engine/select.js';
+import { MAX_UNITS } from '../layers.js';
+import { train } from './train.js';
+
+const HELP = `usage: downhill [train] [options]
+       downhill bench [--json] [--quick]
+
+train options (defaults in brackets):
+  --epochs N          epochs [10]
+  --batch-size N      rows per step [64]
+  --lr X              learning rate [1e-3 for adam, 0.01 for sgd]
+  --optimizer NAME    adam | sgd (sgd uses momentum 0.9) [adam]
+  --layers A,B,...    hidden ReLU layer widths [256,128,64]
+  --seed N            seed of the split, initialisation and shuffles [42]
+  --engine NAME       auto | native | js [auto]
+  --json              print one JSON document on stdout instead of the table
+`;
+
+class UsageError extends Error {}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max = 1e9): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(v) || v < min || v > max) {
+    throw new UsageError(`--${name}: expected an integer in [${min}, ${max}], received ${JSON.stringify(text)}`);
+  }
+  return v;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'train';
+  const rest = command === argv[0] ? argv.slice(1) : argv;
+  try {
+    if (command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (command === 'bench') {
+      const { bench } = await import('./bench.js');
+      return await bench(rest);
+    }
+    if (command !== 'train') throw new UsageError(`unknown command '${command}' (train, bench, help)`);
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        optimizer: { type: 'string' },
+        layers: { type: 'string' },
+        seed: { type: 'string' },
+        engine: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      strict: true,
+    });
+    const optimizer = values.optimizer ?? 'adam';
+    if (optimizer !== 'adam' && optimizer !== 'sgd') throw new UsageError(`--optimizer: expected adam or sgd, received ${JSON.stringify(optimizer)}`);
+    const engine = (values.engine ?? 'auto') as EngineChoice;
+    if (!engineChoices.includes(engine)) throw new UsageError(`--engine: expected auto, native or js, received ${JSON.stringify(values.engine)}`);
+    let lr: number | undefined;
+    if (values.lr !== undefined) {
+      lr = Number(values.lr);
+      if (values.lr.trim() === '' || !Number.isFinite(lr) || lr < 0) throw new UsageError(`--lr: expected a number ≥ 0, received ${JSON.stringify(values.lr)}`);
+    }
+    const layers = (values.layers ?? '256,128,64').split(',').filter((s) => s.trim() !== '').map((s) => integer('layers', s, 0, 1, MAX_UNITS));
+    await train(
+      {
+        epochs: integer('epochs', values.epochs, 10, 1, 100000),
+        batchSize: integer('batch-size', values['batch-size'], 64, 1, 7000),
+        lr,
+        optimizer,
+        layers,
+        seed: integer('seed', values.seed, 42, 0, 2 ** 32 - 1),
+        engine,
+        json: values.json ?? false,
+      },
+      process.stdout,
+      process.stderr,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`downhill: ${(err as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    process.stderr.write(`downhill: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

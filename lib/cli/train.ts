@@ -1,0 +1,104 @@
+/** `downhill train`: the seed's network on the bundled MNIST digits, with a table per epoch. */
+import type { WriteStream } from 'node:tty';
+import { loadMnist, splitData, MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
+import { dense } from '../layers.js';
+import { sequential } from '../model.js';
+import { adam } from '../optim/adam.js';
+import { sgd } from '../optim/sgd.js';
+import type { EngineChoice } from '../engine/select.js';
+import { ProgressBar } from './progress.js';
+import { formatHeader, formatRow, type Column } from './table.js';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number | undefined;
+  optimizer: 'sgd' | 'adam';
+  layers: number[];
+  seed: number;
+  engine: EngineChoice;
+  json: boolean;
+}
+
+export interface TrainReport {
+  engine: string;
+  isa: string;
+  threads: number;
+  epochs: { epoch: number; loss: number; accuracy: number; valLoss: number; valAccuracy: number; lr: number; seconds: number }[];
+  test: { loss: number; accuracy: number };
+  trainSeconds: number;
+  samplesPerSecond: number;
+}
+
+const COLUMNS: Column[] = [
+  { title: 'epoch', width: 5 },
+  { title: 'loss', width: 8 },
+  { title: 'accuracy', width: 8 },
+  { title: 'val loss', width: 8 },
+  { title: 'val acc', width: 8 },
+  { title: 'lr', width: 9 },
+  { title: 'seconds', width: 7 },
+];
+
+/** Trains and reports; writes the table (or one JSON document) to `out`. */
+export async function train(options: TrainOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<TrainReport> {
+  const data = splitData(loadMnist(), MNIST_PIXELS, options.seed);
+  const hidden = options.layers.map((units) => dense(units, { activation: 'relu' }));
+  const model = sequential({
+    inputSize: MNIST_PIXELS,
+    seed: options.seed,
+    engine: options.engine,
+    layers: [...hidden, dense(MNIST_CLASSES, { activation: 'softmax' })],
+  });
+  const optimizer = options.optimizer === 'adam' ? adam({ lr: options.lr ?? 1e-3 }) : sgd({ lr: options.lr ?? 0.01, momentum: 0.9 });
+  model.compile({ loss: 'categoricalCrossentropy', optimizer, metrics: ['accuracy'] });
+  const info = model.engineInfo;
+  const say = (line: string) => !options.json && out.write(line + '\n');
+  say(`downhill: ${[MNIST_PIXELS, ...options.layers, MNIST_CLASSES].join('-')} on MNIST (${data.train.n} train / ${data.validation.n} validation / ${data.test.n} test), ${options.optimizer} lr ${optimizer.lr}, batch ${options.batchSize}, seed ${options.seed}`);
+  say(`engine: ${info.name} (isa ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})\n`);
+  say(formatHeader(COLUMNS));
+  const tty = err as WriteStream;
+  const bar = !options.json && tty.isTTY ? new ProgressBar(tty) : undefined;
+  const started = performance.now();
+  const history = await model.fit(data.train.x, data.train.y, {
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    shuffle: true,
+    validationData: [data.validation.x, data.validation.y],
+    callbacks: [
+      {
+        onProgress: (p) => bar?.update(`epoch ${p.epoch}`, p.step, p.stepsPerEpoch, `loss ${p.loss.toFixed(4)}`),
+        onEpochEnd: (log) => {
+          bar?.clear();
+          say(formatRow(COLUMNS, [
+            String(log.epoch), log.loss.toFixed(4), log.accuracy.toFixed(4), log.valLoss!.toFixed(4),
+            log.valAccuracy!.toFixed(4), log.lr.toExponential(2), log.seconds.toFixed(2),
+          ]));
+        },
+      },
+    ],
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const test = await model.evaluate(data.test.x, data.test.y);
+  model.dispose();
+  const samplesPerSecond = (data.train.n * history.epochs.length) / trainSeconds;
+  const report: TrainReport = {
+    engine: info.name,
+    isa: info.isa,
+    threads: info.threads,
+    epochs: history.epochs.map((e) => ({
+      epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, valLoss: e.valLoss!, valAccuracy: e.valAccuracy!, lr: e.lr, seconds: e.seconds,
+    })),
+    test,
+    trainSeconds,
+    samplesPerSecond,
+  };
+  if (options.json) {
+    out.write(JSON.stringify(report) + '\n');
+  } else {
+    say(`\ntest: loss ${test.loss.toFixed(4)}, accuracy ${(test.accuracy * 100).toFixed(2)}%`);
+    say(`trained ${history.epochs.length} epochs in ${trainSeconds.toFixed(2)} s (validation included): ${Math.round(samplesPerSecond)} samples/s`);
+    say(`engine: ${info.name}, isa ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  }
+  return report;
+}

@@ -1,0 +1,83 @@
+/**
+ * The raw native addon, typed, and its loader. This is the exact contract of
+ * native/binding: positional arguments, already validated by lib/ (the binding re-checks
+ * only what could corrupt memory and throws TypeError/RangeError for it).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { OptimizerSpec, LayerSpec, LossName } from './engine.js';
+
+/** PlanSpec as the addon decodes it (layers, loss, optimizer, maxBatch, inputSize). */
+export interface RawPlanSpec {
+  inputSize: number;
+  maxBatch: number;
+  loss: LossName;
+  layers: LayerSpec[];
+  optimizer: OptimizerSpec;
+}
+
+export interface RawPlan {
+  /** Resolves with steps completed (see Plan.trainSteps). Throws ERR_DOWNHILL_PLAN_BUSY while a job runs. */
+  trainSteps(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    indices: Int32Array,
+    batchSize: number,
+    lrs: Float32Array,
+    stepStart: number,
+    lossOut: Float32Array,
+    correctOut: Int32Array,
+  ): Promise<number>;
+  predict(x: Float32Array, out: Float32Array): Promise<void>;
+  predictSync(x: Float32Array, out: Float32Array): void;
+  lossAndGrad(x: Float32Array, y: Int32Array | Float32Array, indices: Int32Array): number;
+  cancel(): void;
+  dispose(): void;
+}
+
+export interface RawAddon {
+  version: string;
+  /** isa: the level in use; isaAvailable: levels this CPU and build can run; threads: pool size. */
+  info(): { isa: string; isaAvailable: string[]; threads: number };
+  Plan: new (spec: RawPlanSpec, params: Float32Array, grads: Float32Array, state: Float32Array) => RawPlan;
+  /**
+   * Test hook: C = alpha·op(A)·op(B) + beta·C with the kernels of the named ISA
+   * (row-major, op(A) is m×k, op(B) is k×n, leading dimensions in elements).
+   */
+  gemm(
+    isa: string,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type LoadResult = { addon: RawAddon; error?: undefined } | { addon?: undefined; error: Error };
+
+let cached: LoadResult | undefined;
+
+/** Loads the addon once (build/Release first, then prebuilds/<platform>-<arch>/). */
+export function loadAddon(): LoadResult {
+  if (cached) return cached;
+  try {
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => RawAddon;
+    cached = { addon: nodeGypBuild(packageRoot) };
+  } catch (err) {
+    cached = { error: err instanceof Error ? err : new Error(String(err)) };
+  }
+  return cached;
+}

@@ -1,0 +1,21 @@
+/** downhill: train neural networks by gradient descent in Node.js. Public exports only. */
+export { sequential, Sequential } from './model.js';
+export type { SequentialOptions, CompileOptions, FitOptions, Scores, WeightTensor } from './model.js';
+export { dense, activations } from './layers.js';
+export type { DenseOptions, DenseLayer, Layer, Activation } from './layers.js';
+export { sgd } from './optim/sgd.js';
+export type { SgdOptions } from './optim/sgd.js';
+export { adam, adamw } from './optim/adam.js';
+export type { AdamOptions } from './optim/adam.js';
+export type { Optimizer } from './optim/optimizer.js';
+export type { LossName } from './losses.js';
+export type { MetricName } from './metrics.js';
+export type { Initializer } from './init.js';
+export type { Callback, EpochLog, History, Progress, TrainingControl } from './train/callbacks.js';
+export { DownhillError, ShapeError, NonFiniteLossError, AbortError } from './errors.js';
+export { engineInfo } from './engine-info.js';
+export type { EngineInfo } from './engine/engine.js';
+export type { EngineChoice } from './engine/select.js';
+export { loadMnist, splitData } from './datasets/mnist.js';
+export type { LabeledData, Split } from './datasets/mnist.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,412 @@
+/** The public model: sequential layers over one flat parameter arena, trained by an engine plan. */
+import { AbortError, DownhillError, ShapeError, describe, rangeError, typeError } from './errors.js';
+import { toInputs, toTargets } from './data.js';
+import { paramCount, stateSlots, type PlanSpec, type Plan, type Engine, type EngineInfo, type LayerSpec, type Targets } from './engine/engine.js';
+import { engineChoices, selectEngine, type EngineChoice } from './engine/select.js';
+import { initialize } from './init.js';
+import { MAX_UNITS, type Layer } from './layers.js';
+import { crossEntropySum, losses, type LossName } from './losses.js';
+import { countCorrect, metricNames, type MetricName } from './metrics.js';
+import type { Optimizer } from './optim/optimizer.js';
+import { Rng } from './random.js';
+import type { Callback, EpochLog, History } from './train/callbacks.js';
+import { runFit } from './train/fit.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
+
+/** Largest parameter arena (elements) a model may have: 2³⁰ float32 values, 4 GiB. */
+const MAX_PARAMS = 2 ** 30;
+/** Largest activation buffer (rows × units) a plan may preallocate. */
+const MAX_ACTIVATIONS = 2 ** 30;
+/** Rows per plan when only predicting. */
+const DEFAULT_PREDICT_BATCH = 256;
+
+export interface SequentialOptions {
+  /** Values per input row. */
+  inputSize: number;
+  layers: Layer[];
+  /** Seeds initialisation and shuffling; default: a random seed. */
+  seed?: number;
+  /** 'auto' (native when it loads, else pure TS), 'native' or 'js'. Default 'auto'. */
+  engine?: EngineChoice;
+}
+
+export interface CompileOptions {
+  loss: LossName;
+  optimizer: Optimizer;
+  metrics?: MetricName[];
+}
+
+export interface FitOptions {
+  /** Default 1. */
+  epochs?: number;
+  /** Rows per step, 1 ≤ batchSize ≤ n. Default 32. */
+  batchSize?: number;
+  /** Visit rows in a seeded random order each epoch. Default true. */
+  shuffle?: boolean;
+  /** [x, y] evaluated after each epoch (valLoss, valAccuracy). */
+  validationData?: [unknown, unknown];
+  callbacks?: Callback[];
+  /** Shortcut for a callback with only onEpochEnd. */
+  onEpochEnd?: Callback['onEpochEnd'];
+  /** Learning rate per global step (0-based) and epoch (0-based); default: the optimizer's lr. */
+  schedule?: (step: number, epoch: number) => number;
+  /** Cancels between batches; fit rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Reject NaN/Inf in x and y. Default true. */
+  checkFinite?: boolean;
+}
+
+export interface Scores {
+  loss: number;
+  accuracy: number;
+}
+
+export interface WeightTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+interface Compiled {
+  loss: LossName;
+  optimizer: Optimizer;
+  metrics: MetricName[];
+  state: Float32Array;
+}
+
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite'];
+
+export class Sequential {
+  /** The engine this model runs on. */
+  readonly engine: Engine;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly seed: number;
+  private readonly layerSpecs: LayerSpec[];
+  private readonly names: string[];
+  private readonly params: Float32Array;
+  private readonly grads: Float32Array;
+  private compiled: Compiled | undefined;
+  private plan: Plan | undefined;
+  private planBatch = 0;
+  private busy = false;
+  private disposed = false;
+  /** Epochs and optimizer steps completed over all fits (the fit loop advances them). */
+  private readonly counters = { epochs: 0, steps: 0 };
+
+  /** Use `sequential()`. */
+  constructor(options: SequentialOptions) {
+    const o = checkObject('sequential(options)', options);
+    checkKnownKeys('sequential(options)', o, ['inputSize', 'layers', 'seed', 'engine']);
+    const { inputSize: inputValue, layers: layersValue, seed: seedValue, engine: engineValue } = o;
+    this.inputSize = checkInteger('sequential(options.inputSize)', inputValue, 1, MAX_UNITS);
+    if (!Array.isArray(layersValue) || layersValue.length === 0) {
+      throw typeError('sequential(options.layers)', 'a non-empty array of layers such as dense(10)', layersValue);
+    }
+    this.seed = seedValue === undefined ? Math.floor(Math.random() * 2 ** 32) : checkInteger('sequential(options.seed)', seedValue, 0);
+    const choice = engineValue === undefined ? 'auto' : checkOneOf('sequential(options.engine)', engineValue, engineChoices);
+    this.layerSpecs = [];
+    this.names = [];
+    let inputs = this.inputSize;
+    layersValue.forEach((layer: unknown, i: number) => {
+      const arg = `sequential(options.layers[${i}])`;
+      if (layer === null || typeof layer !== 'object' || (layer as Layer).kind !== 'dense') {
+        throw typeError(arg, 'a layer made by dense()', layer);
+      }
+      const l = layer as Layer;
+      if (l.activation === 'softmax' && i !== layersValue.length - 1) {
+        throw new RangeError(`${arg}: expected softmax only on the last layer, received it on layer ${i} of ${layersValue.length}`);
+      }
+      const name = l.name ?? `dense_${i + 1}`;
+      if (this.names.includes(name)) throw rangeError(`${arg}.name`, 'a name no other layer has', name);
+      this.names.push(name);
+      this.layerSpecs.push({ kind: 'dense', inputs, units: l.units, activation: l.activation });
+      inputs = l.units;
+    });
+    this.outputSize = inputs;
+    const count = paramCount({ layers: this.layerSpecs });
+    if (count > MAX_PARAMS) throw rangeError('sequential(options.layers)', `at most ${MAX_PARAMS} parameters in all`, count);
+    this.engine = selectEngine(choice);
+    this.params = new Float32Array(count);
+    this.grads = new Float32Array(count);
+    const rng = new Rng(this.seed);
+    let offset = 0;
+    this.layerSpecs.forEach((spec, i) => {
+      const kernel = this.params.subarray(offset, offset + spec.inputs * spec.units);
+      initialize(layersValue[i].kernelInitializer, kernel, spec.inputs, spec.units, rng);
+      offset += spec.inputs * spec.units + spec.units;
+    });
+  }
+
+  /** Engine name, instruction set and threads this model runs on. */
+  get engineInfo(): EngineInfo {
+    return this.engine.info();
+  }
+
+  /**
+   * Sets the loss, optimizer and metrics. Recompiling resets the optimizer state.
+   * @example model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }), metrics: ['accuracy'] })
+   */
+  compile(options: CompileOptions): void {
+    this.checkUsable('compile');
+    const o = checkObject('compile(options)', options);
+    checkKnownKeys('compile(options)', o, ['loss', 'optimizer', 'metrics']);
+    const { loss: lossValue, optimizer: optValue, metrics: metricsValue } = o;
+    const loss = checkOneOf('compile(options.loss)', lossValue, losses);
+    const last = this.layerSpecs[this.layerSpecs.length - 1];
+    if (loss === 'categoricalCrossentropy' && last.activation !== 'softmax') {
+      throw new RangeError(`compile(options.loss): expected a softmax last layer for 'categoricalCrossentropy', received a '${last.activation}' last layer`);
+    }
+    const optimizer = optValue as Optimizer;
+    if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.spec !== 'object' || typeof optimizer.lr !== 'number') {
+      throw typeError('compile(options.optimizer)', 'an optimizer made by sgd() or adam()', optValue);
+    }
+    let metrics: MetricName[] = [];
+    if (metricsValue !== undefined) {
+      if (!Array.isArray(metricsValue)) throw typeError('compile(options.metrics)', 'an array of metric names', metricsValue);
+      metrics = metricsValue.map((m, i) => checkOneOf(`compile(options.metrics[${i}])`, m, metricNames));
+    }
+    this.disposePlan();
+    this.compiled = { loss, optimizer, metrics, state: new Float32Array(stateSlots(optimizer.spec) * this.params.length) };
+    this.counters.steps = 0;
+  }
+
+  /**
+   * Trains the model. Resolves with the history of epochs; rejects with an AbortError when
+   * the signal aborts, a NonFiniteLossError when the loss stops being finite.
+   * @example await model.fit(x, y, { epochs: 10, batchSize: 64, validationData: [xv, yv] })
+   */
+  async fit(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][], options: FitOptions = {}): Promise<History> {
+    const compiled = this.checkCompiled('fit');
+    const o = checkObject('fit(options)', options);
+    checkKnownKeys('fit(options)', o, FIT_KEYS);
+    const { epochs: epochsValue, batchSize: batchValue, shuffle: shuffleValue, validationData, callbacks: cbValue } = o;
+    const { onEpochEnd, schedule, signal, checkFinite: finiteValue } = o;
+    const checkFinite = finiteValue === undefined ? true : checkBoolean('fit(options.checkFinite)', finiteValue);
+    const data = toInputs('fit(x)', x, this.inputSize, checkFinite);
+    const targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+    const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
+    const batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
+    if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
+    const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
+    const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
+    if (schedule !== undefined && typeof schedule !== 'function') throw typeError('fit(options.schedule)', 'a function (step, epoch) => lr', schedule);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('fit(options.signal)', 'an AbortSignal', signal);
+    let validate: (() => Promise<Scores>) | undefined;
+    if (validationData !== undefined) {
+      if (!Array.isArray(validationData) || validationData.length !== 2) {
+        throw typeError('fit(options.validationData)', 'an array [x, y]', validationData);
+      }
+      const xv = toInputs('fit(options.validationData[0])', validationData[0], this.inputSize, checkFinite);
+      const yv = toTargets('fit(options.validationData[1])', validationData[1], xv.n, this.outputSize, checkFinite);
+      const out = new Float32Array(xv.n * this.outputSize);
+      validate = async () => {
+        await this.planFor(batchSize).predict(xv.x, out);
+        return this.score(out, yv.labels, yv.targets);
+      };
+    }
+    if ((signal as AbortSignal | undefined)?.aborted) throw new AbortError('fit was aborted', { cause: (signal as AbortSignal).reason });
+    const baseLr = compiled.optimizer.lr;
+    const lrAt = schedule ? (step: number, epoch: number) => (schedule as (s: number, e: number) => number)(step, epoch) : () => baseLr;
+    this.acquire('fit');
+    try {
+      const history = await runFit({
+        plan: this.planFor(batchSize),
+        x: data.x,
+        y: targets.labels ?? targets.targets!,
+        n: data.n,
+        epochs,
+        batchSize,
+        shuffle,
+        seed: this.seed,
+        lrAt,
+        callbacks,
+        signal: signal as AbortSignal | undefined,
+        validate,
+        counters: this.counters,
+      });
+      return history;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Outputs for each row of x (softmax probabilities for a softmax last layer), row-major n × outputs.
+   * @example const probs = await model.predict(xTest)
+   */
+  async predict(x: Float32Array | number[][], options: { out?: Float32Array } = {}): Promise<Float32Array> {
+    this.checkUsable('predict');
+    const data = toInputs('predict(x)', x, this.inputSize);
+    const out = this.checkOut('predict', options, data.n);
+    this.acquire('predict');
+    try {
+      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+      return out;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** predict on the calling thread, without a promise: for a few rows on a latency-bound path. */
+  predictSync(x: Float32Array | number[][], options: { out?: Float32Array } = {}): Float32Array {
+    this.checkUsable('predictSync');
+    const data = toInputs('predictSync(x)', x, this.inputSize);
+    const out = this.checkOut('predictSync', options, data.n);
+    this.acquire('predictSync');
+    try {
+      this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predictSync(data.x, out);
+      return out;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Loss and metrics over a dataset, with the compiled loss ('mean' reduction).
+   * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
+   */
+  async evaluate(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][]): Promise<Scores> {
+    this.checkCompiled('evaluate');
+    const data = toInputs('evaluate(x)', x, this.inputSize);
+    const targets = toTargets('evaluate(y)', y, data.n, this.outputSize);
+    const out = await this.predict(data.x);
+    return this.score(out, targets.labels, targets.targets);
+  }
+
+  /** Copies of every weight tensor in layer order: `<layer>/kernel` [in, out], `<layer>/bias` [out]. */
+  getWeights(): WeightTensor[] {
+    this.checkUsable('getWeights');
+    const list: WeightTensor[] = [];
+    let offset = 0;
+    this.layerSpecs.forEach((spec, i) => {
+      const k = spec.inputs * spec.units;
+      list.push({ name: `${this.names[i]}/kernel`, shape: [spec.inputs, spec.units], data: this.params.slice(offset, offset + k) });
+      list.push({ name: `${this.names[i]}/bias`, shape: [spec.units], data: this.params.slice(offset + k, offset + k + spec.units) });
+      offset += k + spec.units;
+    });
+    return list;
+  }
+
+  /** Sets every weight tensor from a list shaped like getWeights() (same names, shapes and order). */
+  setWeights(weights: WeightTensor[]): void {
+    this.checkUsable('setWeights');
+    if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', 'setWeights: the model is running fit or predict');
+    const expected = this.getWeights();
+    if (!Array.isArray(weights)) throw typeError('setWeights(weights)', `an array of ${expected.length} weight tensors`, weights);
+    if (weights.length !== expected.length) throw new ShapeError('setWeights(weights)', `${expected.length} tensors`, `${weights.length}`);
+    weights.forEach((w, i) => {
+      const e = expected[i];
+      const arg = `setWeights(weights[${i}])`;
+      if (w === null || typeof w !== 'object') throw typeError(arg, `a tensor { name: '${e.name}', shape, data }`, w);
+      if (w.name !== e.name) throw rangeError(`${arg}.name`, `'${e.name}'`, w.name);
+      if (!Array.isArray(w.shape) || w.shape.length !== e.shape.length || w.shape.some((d, j) => d !== e.shape[j])) {
+        throw new ShapeError(`${arg}.shape`, `[${e.shape.join(', ')}]`, Array.isArray(w.shape) ? `[${w.shape.join(', ')}]` : describe(w.shape));
+      }
+      if (!(w.data instanceof Float32Array)) throw typeError(`${arg}.data`, `a Float32Array(${e.data.length})`, w.data);
+      if (w.data.length !== e.data.length) throw new ShapeError(`${arg}.data`, `${e.data.length} values`, describe(w.data));
+      for (let j = 0; j < w.data.length; j++) {
+        if (!Number.isFinite(w.data[j])) throw rangeError(`${arg}.data[${j}]`, 'a finite number', w.data[j]);
+      }
+    });
+    let offset = 0;
+    for (const w of weights) {
+      this.params.set(w.data, offset);
+      offset += w.data.length;
+    }
+  }
+
+  /** Frees the engine plan. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', 'dispose: the model is running fit or predict; abort it first');
+    this.disposePlan();
+    this.disposed = true;
+  }
+
+  private score(out: Float32Array, labels: Int32Array | null, targets: Float32Array | null): Scores {
+    const n = out.length / this.outputSize;
+    return {
+      loss: crossEntropySum(out, this.outputSize, labels, targets) / n,
+      accuracy: countCorrect(out, this.outputSize, labels, targets) / n,
+    };
+  }
+
+  private checkOut(method: string, options: { out?: Float32Array }, n: number): Float32Array {
+    const o = checkObject(`${method}(options)`, options);
+    checkKnownKeys(`${method}(options)`, o, ['out']);
+    const outValue = o.out;
+    if (outValue === undefined) return new Float32Array(n * this.outputSize);
+    if (!(outValue instanceof Float32Array)) throw typeError(`${method}(options.out)`, `a Float32Array(${n * this.outputSize})`, outValue);
+    if (outValue.length !== n * this.outputSize) throw new ShapeError(`${method}(options.out)`, `${n}·${this.outputSize} values`, describe(outValue));
+    return outValue;
+  }
+
+  private checkCallbacks(value: unknown, onEpochEnd: unknown): Callback[] {
+    const list: Callback[] = [];
+    if (value !== undefined) {
+      if (!Array.isArray(value)) throw typeError('fit(options.callbacks)', 'an array of callback objects', value);
+      value.forEach((cb, i) => {
+        if (cb === null || typeof cb !== 'object') throw typeError(`fit(options.callbacks[${i}])`, 'a callback object', cb);
+        list.push(cb as Callback);
+      });
+    }
+    if (onEpochEnd !== undefined) {
+      if (typeof onEpochEnd !== 'function') throw typeError('fit(options.onEpochEnd)', 'a function (log, control) => void', onEpochEnd);
+      list.push({ onEpochEnd: onEpochEnd as Callback['onEpochEnd'] });
+    }
+    return list;
+  }
+
+  private checkUsable(method: string): void {
+    if (this.disposed) throw new DownhillError('ERR_DOWNHILL_DISPOSED', `${method}: the model was disposed`);
+  }
+
+  private checkCompiled(method: string): Compiled {
+    this.checkUsable(method);
+    if (!this.compiled) throw new DownhillError('ERR_DOWNHILL_NOT_COMPILED', `${method}: call model.compile({ loss, optimizer }) first`);
+    return this.compiled;
+  }
+
+  private acquire(method: string): void {
+    if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', `${method}: the model is already running fit or predict (one job at a time)`);
+    this.busy = true;
+  }
+
+  /** The engine plan, rebuilt when a call needs more rows per batch than it was sized for. */
+  private planFor(batch: number): Plan {
+    if (this.plan && batch <= this.planBatch) return this.plan;
+    this.disposePlan();
+    const maxBatch = Math.max(batch, this.planBatch);
+    const widest = Math.max(this.inputSize, ...this.layerSpecs.map((l) => l.units));
+    if (maxBatch * widest > MAX_ACTIVATIONS) throw rangeError('batchSize', `at most ${Math.floor(MAX_ACTIVATIONS / widest)} rows for this network`, maxBatch);
+    const optimizer = this.compiled?.optimizer.spec ?? { kind: 'sgd', momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 };
+    const spec: PlanSpec = {
+      inputSize: this.inputSize,
+      layers: this.layerSpecs,
+      loss: this.compiled?.loss ?? 'categoricalCrossentropy',
+      optimizer,
+      maxBatch,
+    };
+    const state = this.compiled?.state ?? new Float32Array(0);
+    this.plan = this.engine.createPlan(spec, { params: this.params, grads: this.grads, state });
+    this.planBatch = maxBatch;
+    return this.plan;
+  }
+
+  private disposePlan(): void {
+    this.plan?.dispose();
+    this.plan = undefined;
+    this.planBatch = 0;
+  }
+}
+
+/**
+ * Builds a sequential model; weights are initialised at once from the seed.
+ * @example sequential({ inputSize: 784, seed: 42, layers: [dense(128, { activation: 'relu' }), dense(10, { activation: 'softmax' })] })
+ */
+export function sequential(options: SequentialOptions): Sequential {
+  return new Sequential(options);
+}
+
+export type { EpochLog, History, Callback };
