@@ -1,0 +1,104 @@
+// f32_gemm_ukernel, 12x32, AVX-512F (compiled with -mavx512f -mavx2 -mfma; only called after
+// cpuid and xgetbv said the CPU and OS support ZMM state). 24 zmm accumulators, 2 zmm of B
+// and 1 broadcast of A per k.
+// C[12×32] = relu?(alpha·Σ_p a[p·12+i]·b[p·32+j] + beta·C + bias[j]); k summed in order with
+// FMA; beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
+#include <immintrin.h>
+
+#include "kernels/table.h"
+
+namespace dh::kernels::avx512 {
+
+namespace {
+constexpr int MR = 12;
+constexpr int NR = 32;
+}  // namespace
+
+void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha,
+                      float beta, const float* bias, bool relu) {
+#define DH_DECL(I) __m512 c##I##0 = _mm512_setzero_ps(), c##I##1 = _mm512_setzero_ps();
+  DH_DECL(0) DH_DECL(1) DH_DECL(2) DH_DECL(3) DH_DECL(4) DH_DECL(5)
+  DH_DECL(6) DH_DECL(7) DH_DECL(8) DH_DECL(9) DH_DECL(A) DH_DECL(B)
+#undef DH_DECL
+
+#define DH_ROW(I, IDX)                                     \
+  av = _mm512_set1_ps(a[(P)*MR + (IDX)]);                  \
+  c##I##0 = _mm512_fmadd_ps(av, b0, c##I##0);              \
+  c##I##1 = _mm512_fmadd_ps(av, b1, c##I##1);
+#define DH_STEP(PP)                                        \
+  {                                                        \
+    constexpr int P = (PP);                                \
+    const __m512 b0 = _mm512_load_ps(b + P * NR);          \
+    const __m512 b1 = _mm512_load_ps(b + P * NR + 16);     \
+    __m512 av;                                             \
+    DH_ROW(0, 0) DH_ROW(1, 1) DH_ROW(2, 2) DH_ROW(3, 3)    \
+    DH_ROW(4, 4) DH_ROW(5, 5) DH_ROW(6, 6) DH_ROW(7, 7)    \
+    DH_ROW(8, 8) DH_ROW(9, 9) DH_ROW(A, 10) DH_ROW(B, 11)  \
+  }
+
+  size_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR + 16), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 9 * NR), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 9 * NR + 16), _MM_HINT_T0);
+    DH_STEP(0)
+    DH_STEP(1)
+    DH_STEP(2)
+    DH_STEP(3)
+    a += 4 * MR;
+    b += 4 * NR;
+  }
+  for (; p < kc; ++p) {
+    DH_STEP(0)
+    a += MR;
+    b += NR;
+  }
+#undef DH_STEP
+#undef DH_ROW
+
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __m512 vb = _mm512_set1_ps(beta);
+  const __m512 zero = _mm512_setzero_ps();
+  const bool scale = alpha != 1.0f;
+  const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : zero;
+  const __m512 bias1 = bias ? _mm512_loadu_ps(bias + 16) : zero;
+
+  auto store = [&](float* cr, __m512 x0, __m512 x1) {
+    if (scale) {
+      x0 = _mm512_mul_ps(va, x0);
+      x1 = _mm512_mul_ps(va, x1);
+    }
+    if (beta == 1.0f) {
+      x0 = _mm512_add_ps(x0, _mm512_loadu_ps(cr));
+      x1 = _mm512_add_ps(x1, _mm512_loadu_ps(cr + 16));
+    } else if (beta != 0.0f) {
+      x0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), x0);
+      x1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16), x1);
+    }
+    if (bias) {
+      x0 = _mm512_add_ps(x0, bias0);
+      x1 = _mm512_add_ps(x1, bias1);
+    }
+    if (relu) {  // max(0, x) returns x when x is NaN: NaN propagates
+      x0 = _mm512_max_ps(zero, x0);
+      x1 = _mm512_max_ps(zero, x1);
+    }
+    _mm512_storeu_ps(cr, x0);
+    _mm512_storeu_ps(cr + 16, x1);
+  };
+  store(c + 0 * ldc, c00, c01);
+  store(c + 1 * ldc, c10, c11);
+  store(c + 2 * ldc, c20, c21);
+  store(c + 3 * ldc, c30, c31);
+  store(c + 4 * ldc, c40, c41);
+  store(c + 5 * ldc, c50, c51);
+  store(c + 6 * ldc, c60, c61);
+  store(c + 7 * ldc, c70, c71);
+  store(c + 8 * ldc, c80, c81);
+  store(c + 9 * ldc, c90, c91);
+  store(c + 10 * ldc, cA0, cA1);
+  store(c + 11 * ldc, cB0, cB1);
+}
+
+}  // namespace dh::kernels::avx512
