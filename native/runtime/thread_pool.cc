@@ -61,13 +61,15 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::start_locked() {
+  // Each worker starts from the job word as it is now, before the first job is published,
+  // so a thread that starts late still sees that job as new.
+  const uint64_t initial = job_.load(std::memory_order_relaxed);
   threads_.reserve(static_cast<size_t>(size_ - 1));
-  for (int tid = 1; tid < size_; ++tid) threads_.emplace_back([this, tid] { worker(tid); });
+  for (int tid = 1; tid < size_; ++tid) threads_.emplace_back([this, tid, initial] { worker(tid, initial); });
 }
 
-void ThreadPool::worker(int tid) {
+void ThreadPool::worker(int tid, uint64_t seen) {
   set_ftz_daz();
-  uint64_t seen = job_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t word;
     int spins = 0;

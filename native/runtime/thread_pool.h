@@ -37,7 +37,7 @@ class ThreadPool {
 
  private:
   void start_locked();
-  void worker(int tid);
+  void worker(int tid, uint64_t seen);
 
   const int size_;
   std::vector<std::thread> threads_;

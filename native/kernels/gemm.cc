@@ -1,0 +1,160 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/pack.h"
+#include "runtime/thread_pool.h"
+
+namespace dh::kernels {
+namespace {
+
+constexpr size_t kTileFloats = static_cast<size_t>(kMaxMr) * kMaxNr;
+// Below this many multiply-adds per thread a wake-up costs more than it saves.
+constexpr double kMinMacsPerThread = 1 << 17;
+
+size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+// alpha == 0 or k == 0: C = epilogue(beta·C), A and B not read.
+void scale_only(const GemmArgs& g) {
+  for (size_t i = 0; i < g.m; ++i) {
+    float* cr = g.c + i * g.ldc;
+    for (size_t j = 0; j < g.n; ++j) {
+      float x = g.beta == 0.0f ? 0.0f : (g.beta == 1.0f ? cr[j] : g.beta * cr[j]);
+      if (g.epilogue != Epilogue::kNone) x = x + g.bias[j];
+      if (g.epilogue == Epilogue::kBiasRelu) x = x < 0.0f ? 0.0f : x;
+      cr[j] = x;
+    }
+  }
+}
+
+// One thread's rectangle [i0, i1) × [j0, j1) of C, serially.
+void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1,
+                const GemmWorkspace::Scratch& s) {
+  const BlockSizes& bs = t.blocks;
+  const size_t MR = static_cast<size_t>(bs.mr), NR = static_cast<size_t>(bs.nr);
+  const size_t KC = static_cast<size_t>(bs.kc);
+  // The workspace may hold less than a full MC×KC / KC×NC block when the problems are small.
+  const size_t MC = std::max(MR, std::min<size_t>(static_cast<size_t>(bs.mc), s.a_cap / KC / MR * MR));
+  const size_t NC = std::max(NR, std::min<size_t>(static_cast<size_t>(bs.nc), s.b_cap / KC / NR * NR));
+  const auto ukernel = t.f32_gemm_ukernel;
+  const bool has_bias = g.epilogue != Epilogue::kNone;
+  const bool relu = g.epilogue == Epilogue::kBiasRelu;
+
+  for (size_t jc = j0; jc < j1; jc += NC) {
+    const size_t nc = std::min(NC, j1 - jc);
+    for (size_t pc = 0; pc < g.k; pc += KC) {
+      const size_t kc = std::min(KC, g.k - pc);
+      const bool last = pc + kc == g.k;
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      const float* bias = last && has_bias ? g.bias : nullptr;
+      const bool relu_now = last && relu;
+      pack_b(g.trans_b, g.b, g.ldb, pc, kc, jc, nc, bs.nr, s.b);
+      for (size_t ic = i0; ic < i1; ic += MC) {
+        const size_t mc = std::min(MC, i1 - ic);
+        pack_a(g.trans_a, g.a, g.lda, ic, mc, pc, kc, bs.mr, s.a);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+          const size_t nr = std::min(NR, nc - jr);
+          const float* bp = s.b + jr * kc;
+          const float* biasp = bias ? bias + jc + jr : nullptr;
+          if (biasp && nr < NR) {
+            std::memset(s.bias, 0, NR * sizeof(float));
+            std::memcpy(s.bias, biasp, nr * sizeof(float));
+            biasp = s.bias;
+          }
+          for (size_t ir = 0; ir < mc; ir += MR) {
+            const size_t mr = std::min(MR, mc - ir);
+            const float* ap = s.a + ir * kc;
+            float* c = g.c + (ic + ir) * g.ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              ukernel(kc, ap, bp, c, g.ldc, g.alpha, beta, biasp, relu_now);
+              continue;
+            }
+            // Edge tile: same arithmetic on a full-size tile buffer, valid part copied back.
+            if (beta != 0.0f) {
+              for (size_t i = 0; i < mr; ++i) std::memcpy(s.tile + i * NR, c + i * g.ldc, nr * sizeof(float));
+            }
+            ukernel(kc, ap, bp, s.tile, NR, g.alpha, beta, biasp, relu_now);
+            for (size_t i = 0; i < mr; ++i) std::memcpy(c + i * g.ldc, s.tile + i * NR, nr * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Splits tm×tn tiles over at most nt threads as a pr×pc grid: least tiles per thread, then
+// least packing (rows + columns per thread).
+void choose_grid(size_t tm, size_t tn, int nt, int* pr_out, int* pc_out) {
+  size_t best_work = ~size_t(0), best_pack = ~size_t(0);
+  int best_pr = 1, best_pc = 1;
+  for (int pr = 1; pr <= nt; ++pr) {
+    const int pc = nt / pr;
+    if (static_cast<size_t>(pr) > tm || static_cast<size_t>(pc) > tn || pc < 1) continue;
+    const size_t rows = (tm + pr - 1) / pr, cols = (tn + pc - 1) / pc;
+    const size_t work = rows * cols, pack = rows + cols;
+    if (work < best_work || (work == best_work && pack < best_pack)) {
+      best_work = work, best_pack = pack, best_pr = pr, best_pc = pc;
+    }
+  }
+  *pr_out = best_pr;
+  *pc_out = best_pc;
+}
+
+}  // namespace
+
+void GemmWorkspace::reserve(const KernelTable& t, size_t max_m, size_t max_n, int threads) {
+  const BlockSizes& bs = t.blocks;
+  const size_t KC = static_cast<size_t>(bs.kc);
+  const size_t mc = std::min<size_t>(static_cast<size_t>(bs.mc), round_up(std::max<size_t>(max_m, 1), bs.mr));
+  const size_t nc = std::min<size_t>(static_cast<size_t>(bs.nc), round_up(std::max<size_t>(max_n, 1), bs.nr));
+  a_cap_ = mc * KC;
+  b_cap_ = nc * KC;
+  const size_t line = runtime::kAlign / sizeof(float);
+  stride_ = round_up(a_cap_, line) + round_up(b_cap_, line) + kTileFloats + round_up(kMaxNr, line);
+  threads_ = std::max(1, threads);
+  mem_.reset(stride_ * static_cast<size_t>(threads_));
+}
+
+GemmWorkspace::Scratch GemmWorkspace::scratch(int tid) const {
+  const size_t line = runtime::kAlign / sizeof(float);
+  float* base = mem_.data() + stride_ * static_cast<size_t>(tid);
+  Scratch s;
+  s.a = base;
+  s.a_cap = a_cap_;
+  s.b = s.a + round_up(a_cap_, line);
+  s.b_cap = b_cap_;
+  s.tile = s.b + round_up(b_cap_, line);
+  s.bias = s.tile + kTileFloats;
+  return s;
+}
+
+void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runtime::ThreadPool* pool) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0 || g.alpha == 0.0f) {
+    scale_only(g);
+    return;
+  }
+  const size_t MR = static_cast<size_t>(t.blocks.mr), NR = static_cast<size_t>(t.blocks.nr);
+  const size_t tm = (g.m + MR - 1) / MR, tn = (g.n + NR - 1) / NR;
+  const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  int nt = pool ? std::min(pool->size(), ws.threads()) : 1;
+  nt = static_cast<int>(std::min<double>(nt, std::max(1.0, macs / kMinMacsPerThread)));
+  nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), tm * tn));
+  if (nt <= 1) {
+    gemm_block(t, g, 0, g.m, 0, g.n, ws.scratch(0));
+    return;
+  }
+  auto job = [&](int tid, int threads) {
+    int pr, pc;
+    choose_grid(tm, tn, threads, &pr, &pc);
+    if (tid >= pr * pc) return;
+    const size_t r = static_cast<size_t>(tid / pc), c = static_cast<size_t>(tid % pc);
+    const size_t i0 = std::min(g.m, r * tm / pr * MR), i1 = std::min(g.m, (r + 1) * tm / pr * MR);
+    const size_t j0 = std::min(g.n, c * tn / pc * NR), j1 = std::min(g.n, (c + 1) * tn / pc * NR);
+    if (i0 < i1 && j0 < j1) gemm_block(t, g, i0, i1, j0, j1, ws.scratch(tid));
+  };
+  pool->run(nt, job);
+}
+
+}  // namespace dh::kernels

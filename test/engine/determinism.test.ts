@@ -1,0 +1,36 @@
+// Determinism across processes and thread counts (children run the built dist/).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { engineNames } from '../helpers/engines.js';
+
+const script = fileURLToPath(new URL('../fixtures/train-hash.mjs', import.meta.url));
+const run = promisify(execFile);
+
+async function trainInChild(engine: string, env: Record<string, string> = {}) {
+  const { stdout } = await run(process.execPath, [script, engine, '2', '1500', '50'], { env: { ...process.env, ...env } });
+  return JSON.parse(stdout) as { engine: string; threads: number; losses: number[]; hash: string };
+}
+
+describe.each(engineNames())('%s engine determinism', (engine) => {
+  it('two processes with the same seed end with bit-identical weights', async () => {
+    const [a, b] = [await trainInChild(engine), await trainInChild(engine)];
+    expect(a.engine).toBe(engine);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.hash).toBe(a.hash);
+  });
+
+  it.runIf(engine === 'native')('weights are bit-identical for DOWNHILL_THREADS = 1, 2, 3, 4 and 7', async () => {
+    const results = [];
+    for (const threads of ['1', '2', '3', '4', '7']) {
+      const r = await trainInChild(engine, { DOWNHILL_THREADS: threads });
+      expect(r.threads).toBe(Number(threads));
+      results.push(r);
+    }
+    for (const r of results) {
+      expect(r.losses).toEqual(results[0].losses);
+      expect(r.hash).toBe(results[0].hash);
+    }
+  });
+});
