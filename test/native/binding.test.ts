@@ -1,0 +1,28 @@
+// Bad input straight to the raw addon (bypassing lib/): every case throws a JS error in a
+// child process that then exits 0; never a signal (SIGSEGV/SIGABRT/SIGILL).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const script = fileURLToPath(new URL('../fixtures/raw-binding-case.cjs', import.meta.url));
+let loads = true;
+try {
+  createRequire(import.meta.url)('node-gyp-build')(root);
+} catch {
+  loads = false;
+}
+
+describe.runIf(loads)('raw binding rejects bad input without crashing', () => {
+  const names: string[] = loads ? JSON.parse(execFileSync(process.execPath, [script, '--list'], { encoding: 'utf8' })) : [];
+  it.each(names)('%s', (name) => {
+    const r = spawnSync(process.execPath, [script, name], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.threw).toBe(true);
+    expect(['TypeError', 'RangeError', 'Error']).toContain(out.name);
+    expect(out.message.length).toBeGreaterThan(10);
+  });
+});
