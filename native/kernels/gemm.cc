@@ -10,8 +10,9 @@ namespace dh::kernels {
 namespace {
 
 constexpr size_t kTileFloats = static_cast<size_t>(kMaxMr) * kMaxNr;
-// Below this many multiply-adds per thread a wake-up costs more than it saves.
-constexpr double kMinMacsPerThread = 1 << 17;
+// Below this many multiply-adds per thread (~5 µs of AVX-512 work) the fork/join and the
+// per-thread re-packing of the shared operand cost more than the split saves.
+constexpr double kMinMacsPerThread = 1 << 19;
 
 size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 

@@ -47,7 +47,7 @@ void relu_backward(const KernelTable& t, runtime::ThreadPool* pool, size_t n, co
 void colsum(const KernelTable& t, runtime::ThreadPool* pool, size_t rows, size_t cols, const float* x, size_t ldx,
             float* out, bool accumulate) {
   const int nt = threads_for(pool, rows * cols, kMinElemsPerThread);
-  parallel_ranges(pool, std::min<int>(nt, static_cast<int>((cols + kChunk - 1) / kChunk)), cols, kChunk,
+  parallel_ranges(pool, static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), (cols + kChunk - 1) / kChunk)), cols, kChunk,
                   [&](size_t b, size_t e) { t.f32_colsum(rows, e - b, x + b, ldx, out + b, accumulate); });
 }
 
@@ -68,13 +68,13 @@ void sgd_update(const KernelTable& t, runtime::ThreadPool* pool, size_t n, float
 void softmax_ce(runtime::ThreadPool* pool, size_t rows, size_t classes, const float* z, const CeTargets& t,
                 const CeOut& o) {
   const int nt = threads_for(pool, rows * classes, kMinElemsPerThread / 4);
-  parallel_ranges(pool, std::min<int>(nt, static_cast<int>(rows)), rows, 1,
+  parallel_ranges(pool, static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), rows)), rows, 1,
                   [&](size_t b, size_t e) { softmax_ce_rows(b, e, classes, z, t, o); });
 }
 
 void softmax(runtime::ThreadPool* pool, size_t rows, size_t classes, float* z) {
   const int nt = threads_for(pool, rows * classes, kMinElemsPerThread / 4);
-  parallel_ranges(pool, std::min<int>(nt, static_cast<int>(rows)), rows, 1,
+  parallel_ranges(pool, static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), rows)), rows, 1,
                   [&](size_t b, size_t e) { softmax_rows(b, e, classes, z); });
 }
 

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>  // baseline on x86-64
+#define DH_PACK_SSE 1
+#endif
+
 namespace dh::kernels {
 namespace {
 
@@ -16,7 +21,36 @@ void pack_a_rows(const float* a, size_t lda, size_t i0, size_t mc, size_t p0, si
     const float* rows[MR];
     for (int i = 0; i < MR; ++i) rows[i] = a + (i0 + ir + std::min<size_t>(i, mrem - 1)) * lda + p0;
     if (mrem == MR) {
-      for (size_t p = 0; p < kc; ++p) {
+      size_t p = 0;
+#if DH_PACK_SSE
+      // 4×4 transposes: 4 k values of 4 rows per step; a remaining pair of rows (MR = 6)
+      // is interleaved 2×4.
+      for (; p + 4 <= kc; p += 4) {
+        int i = 0;
+        for (; i + 4 <= MR; i += 4) {
+          __m128 r0 = _mm_loadu_ps(rows[i] + p), r1 = _mm_loadu_ps(rows[i + 1] + p);
+          __m128 r2 = _mm_loadu_ps(rows[i + 2] + p), r3 = _mm_loadu_ps(rows[i + 3] + p);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(d + (p + 0) * MR + i, r0);
+          _mm_storeu_ps(d + (p + 1) * MR + i, r1);
+          _mm_storeu_ps(d + (p + 2) * MR + i, r2);
+          _mm_storeu_ps(d + (p + 3) * MR + i, r3);
+        }
+        if (i + 2 <= MR) {
+          const __m128 r0 = _mm_loadu_ps(rows[i] + p), r1 = _mm_loadu_ps(rows[i + 1] + p);
+          const __m128 lo = _mm_unpacklo_ps(r0, r1), hi = _mm_unpackhi_ps(r0, r1);
+          _mm_storel_pi(reinterpret_cast<__m64*>(d + (p + 0) * MR + i), lo);
+          _mm_storeh_pi(reinterpret_cast<__m64*>(d + (p + 1) * MR + i), lo);
+          _mm_storel_pi(reinterpret_cast<__m64*>(d + (p + 2) * MR + i), hi);
+          _mm_storeh_pi(reinterpret_cast<__m64*>(d + (p + 3) * MR + i), hi);
+          i += 2;
+        }
+        for (; i < MR; ++i) {
+          for (size_t q = 0; q < 4; ++q) d[(p + q) * MR + i] = rows[i][p + q];
+        }
+      }
+#endif
+      for (; p < kc; ++p) {
         for (int i = 0; i < MR; ++i) d[p * MR + i] = rows[i][p];
       }
     } else {

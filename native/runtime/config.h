@@ -1,6 +1,7 @@
 // Process-wide configuration read once from the environment.
 //   DOWNHILL_ISA=scalar|avx2|avx512  force a kernel level (else the best available)
-//   DOWNHILL_THREADS=N               pool size including the calling thread
+//   DOWNHILL_THREADS=N               pool size including the calling thread (default: the
+//                                    physical cores this process may use, at most 16)
 //   DOWNHILL_DEBUG_ISA=1             log the dispatch decision on stderr
 #pragma once
 
@@ -17,7 +18,7 @@ struct Config {
 };
 
 constexpr int kMaxThreads = 256;      // hard cap for DOWNHILL_THREADS
-constexpr int kDefaultMaxThreads = 16;  // cap for the hardware_concurrency default
+constexpr int kDefaultMaxThreads = 16;  // cap for the physical-core default
 
 const Config& config();
 

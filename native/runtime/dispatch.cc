@@ -48,8 +48,7 @@ bool isa_compiled(Isa isa) {
   return false;
 }
 
-bool cpu_runs(Isa isa) {
-  const CpuFeatures& f = cpu_features();
+bool cpu_runs(Isa isa, const CpuFeatures& f) {
   const bool avx2 = f.avx && f.avx2 && f.fma && f.os_ymm;
   switch (isa) {
     case Isa::kScalar: return true;
@@ -59,31 +58,25 @@ bool cpu_runs(Isa isa) {
   return false;
 }
 
-Dispatch decide() {
-  Dispatch d;
-  const Config& cfg = config();
-  const std::vector<Isa> avail = available_isas();
-  std::string avail_list;
-  for (Isa isa : avail) avail_list += (avail_list.empty() ? "" : ", ") + std::string(isa_name(isa));
-
-  if (cfg.isa.empty()) {
-    d.isa = avail.back();
-    d.ok = true;
-  } else {
-    Isa want;
-    if (!parse_isa(cfg.isa, &want)) {
-      d.error = "DOWNHILL_ISA=" + cfg.isa + " is not a kernel level: expected one of scalar, avx2, avx512";
-    } else if (!isa_compiled(want)) {
-      d.error = "DOWNHILL_ISA=" + cfg.isa + " cannot be used: this build has no " + cfg.isa +
-                " kernels (available: " + avail_list + ")";
-    } else if (!cpu_runs(want)) {
-      d.error = "DOWNHILL_ISA=" + cfg.isa + " cannot be used: this CPU/OS does not support it (CPU: " +
-                describe_cpu(cpu_features()) + "; available: " + avail_list + ")";
-    } else {
-      d.isa = want;
-      d.ok = true;
-    }
+std::vector<Isa> available_on(const CpuFeatures& f) {
+  std::vector<Isa> out;
+  for (int i = 0; i < kernels::kIsaCount; ++i) {
+    const Isa isa = static_cast<Isa>(i);
+    if (isa_compiled(isa) && cpu_runs(isa, f)) out.push_back(isa);
   }
+  return out;
+}
+
+std::string list(const std::vector<Isa>& isas) {
+  std::string s;
+  for (Isa isa : isas) s += (s.empty() ? "" : ", ") + std::string(isa_name(isa));
+  return s;
+}
+
+Dispatch decide() {
+  const Config& cfg = config();
+  Dispatch d = choose_isa(cfg.isa, cpu_features());
+  const std::string avail_list = list(available_isas());
   if (d.ok) d.table = table_for(d.isa);
   if (cfg.debug_isa) {
     if (d.ok) {
@@ -100,15 +93,33 @@ Dispatch decide() {
 
 }  // namespace
 
-bool isa_available(Isa isa) { return isa_compiled(isa) && cpu_runs(isa); }
-
-std::vector<Isa> available_isas() {
-  std::vector<Isa> out;
-  for (int i = 0; i < kernels::kIsaCount; ++i) {
-    if (isa_available(static_cast<Isa>(i))) out.push_back(static_cast<Isa>(i));
+Dispatch choose_isa(const std::string& requested, const CpuFeatures& cpu) {
+  Dispatch d;
+  const std::vector<Isa> avail = available_on(cpu);
+  if (requested.empty()) {
+    d.isa = avail.back();
+    d.ok = true;
+    return d;
   }
-  return out;
+  Isa want;
+  if (!parse_isa(requested, &want)) {
+    d.error = "DOWNHILL_ISA=" + requested + " is not a kernel level: expected one of scalar, avx2, avx512";
+  } else if (!isa_compiled(want)) {
+    d.error = "DOWNHILL_ISA=" + requested + " cannot be used: this build has no " + requested +
+              " kernels (available: " + list(avail) + ")";
+  } else if (!cpu_runs(want, cpu)) {
+    d.error = "DOWNHILL_ISA=" + requested + " cannot be used: this CPU/OS does not support it (CPU: " +
+              describe_cpu(cpu) + "; available: " + list(avail) + ")";
+  } else {
+    d.isa = want;
+    d.ok = true;
+  }
+  return d;
 }
+
+bool isa_available(Isa isa) { return isa_compiled(isa) && cpu_runs(isa, cpu_features()); }
+
+std::vector<Isa> available_isas() { return available_on(cpu_features()); }
 
 const KernelTable* table_for(Isa isa) {
   if (!isa_available(isa)) return nullptr;

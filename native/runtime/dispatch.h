@@ -33,4 +33,9 @@ struct Dispatch {
 // The process-wide choice (logged on stderr once when DOWNHILL_DEBUG_ISA=1).
 const Dispatch& dispatch();
 
+struct CpuFeatures;
+// The decision itself, for a requested level ("" = best) on given CPU features (testable
+// without the CPU at hand). table is left null.
+Dispatch choose_isa(const std::string& requested, const CpuFeatures& cpu);
+
 }  // namespace dh::runtime

@@ -46,18 +46,9 @@ void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_
     c51 = _mm256_fmadd_ps(av, b1, c51);                             \
   }
 
-  size_t p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 10 * NR), _MM_HINT_T0);
-    DH_STEP(0)
-    DH_STEP(1)
-    DH_STEP(2)
-    DH_STEP(3)
-    a += 4 * MR;
-    b += 4 * NR;
-  }
-  for (; p < kc; ++p) {
+  // One k per iteration: unrolling by hand makes GCC hoist the B loads of several k and spill
+  // accumulators; the simple loop keeps all 12 in registers.
+  for (size_t p = 0; p < kc; ++p) {
     DH_STEP(0)
     a += MR;
     b += NR;

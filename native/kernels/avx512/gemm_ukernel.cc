@@ -36,20 +36,9 @@ void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_
     DH_ROW(8, 8) DH_ROW(9, 9) DH_ROW(A, 10) DH_ROW(B, 11)  \
   }
 
-  size_t p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR + 16), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 9 * NR), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 9 * NR + 16), _MM_HINT_T0);
-    DH_STEP(0)
-    DH_STEP(1)
-    DH_STEP(2)
-    DH_STEP(3)
-    a += 4 * MR;
-    b += 4 * NR;
-  }
-  for (; p < kc; ++p) {
+  // One k per iteration: unrolling by hand makes GCC hoist the B loads of several k and spill
+  // accumulators; the simple loop keeps all 24 in registers.
+  for (size_t p = 0; p < kc; ++p) {
     DH_STEP(0)
     a += MR;
     b += NR;

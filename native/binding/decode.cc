@@ -1,0 +1,155 @@
+#include "binding/decode.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "binding/errors.h"
+
+namespace dh::binding {
+namespace {
+
+template <class T>
+View<T> typed_array(const Napi::Value& v, const std::string& name, napi_typedarray_type want, const char* type) {
+  Napi::Env env = v.Env();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != want)
+    throw_type(env, name + ": expected a " + type + ", received " + describe(v));
+  napi_typedarray_type t;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  size_t offset = 0;
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &t, &length, &data, &buffer, &offset), View<T>());
+  bool is_array_buffer = false;  // false: a SharedArrayBuffer (never detached, never shrinks)
+  NAPI_THROW_IF_FAILED(env, napi_is_arraybuffer(env, buffer, &is_array_buffer), View<T>());
+  if (is_array_buffer) {
+    bool detached = false;
+    NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View<T>());
+    if (detached)
+      throw_type(env, name + ": expected a " + type + ", received a " + type + " whose ArrayBuffer is detached");
+    // A resizable ArrayBuffer can shrink (and free pages) while a background job uses it.
+    if (Napi::Value(env, buffer).As<Napi::Object>().Get("resizable").ToBoolean().Value())
+      throw_type(env, name + ": expected a " + type + " over a fixed-length ArrayBuffer, received one over a " +
+                          "resizable ArrayBuffer");
+  }
+  View<T> out;
+  out.object = v.As<Napi::Object>();
+  out.length = length;
+  if (length > 0) {
+    if (!data) throw_type(env, name + ": expected a " + type + ", received one without memory");
+    out.data = static_cast<T*>(data);
+  }
+  return out;
+}
+
+Napi::Object object_arg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsObject() || v.IsArray() || v.IsFunction())
+    throw_type(v.Env(), name + ": expected an object, received " + describe(v));
+  return v.As<Napi::Object>();
+}
+
+std::string string_arg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsString()) throw_type(v.Env(), name + ": expected a string, received " + describe(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+}  // namespace
+
+View<float> f32_array(const Napi::Value& v, const std::string& name) {
+  return typed_array<float>(v, name, napi_float32_array, "Float32Array");
+}
+
+View<int32_t> i32_array(const Napi::Value& v, const std::string& name) {
+  return typed_array<int32_t>(v, name, napi_int32_array, "Int32Array");
+}
+
+size_t integer_arg(const Napi::Value& v, const std::string& name, double lo, double hi) {
+  if (!v.IsNumber()) throw_type(v.Env(), name + ": expected a number, received " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= lo && d <= hi) || std::floor(d) != d) {
+    char range[96];
+    std::snprintf(range, sizeof range, "[%.0f, %.0f]", lo, hi);
+    throw_range(v.Env(), name + ": expected an integer in " + range + ", received " + describe(v).substr(7));
+  }
+  return static_cast<size_t>(d);
+}
+
+double finite_arg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) throw_type(v.Env(), name + ": expected a number, received " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throw_range(v.Env(), name + ": expected a finite number, received " + describe(v).substr(7));
+  return d;
+}
+
+bool bool_arg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsBoolean()) throw_type(v.Env(), name + ": expected a boolean, received " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+plan::Spec decode_spec(const Napi::Value& v, int threads) {
+  Napi::Env env = v.Env();
+  const Napi::Object o = object_arg(v, "spec");
+  plan::Spec spec;
+  const double kMax = static_cast<double>(plan::kMaxDim);
+  spec.input_size = integer_arg(o.Get("inputSize"), "spec.inputSize", 1, kMax);
+  spec.max_batch = integer_arg(o.Get("maxBatch"), "spec.maxBatch", 1, kMax);
+
+  const std::string loss = string_arg(o.Get("loss"), "spec.loss");
+  if (loss != "categoricalCrossentropy")
+    throw_range(env, "spec.loss: expected 'categoricalCrossentropy', received '" + loss + "'");
+  spec.loss = plan::Loss::kCategoricalCrossentropy;
+
+  const Napi::Value layers_v = o.Get("layers");
+  if (!layers_v.IsArray()) throw_type(env, "spec.layers: expected an array, received " + describe(layers_v));
+  const Napi::Array layers = layers_v.As<Napi::Array>();
+  const uint32_t n_layers = layers.Length();
+  if (n_layers == 0) throw_range(env, "spec.layers: expected at least one layer, received 0");
+  if (n_layers > plan::kMaxLayers)
+    throw_range(env, "spec.layers: expected at most " + std::to_string(plan::kMaxLayers) + " layers, received " +
+                         std::to_string(n_layers));
+  for (uint32_t i = 0; i < n_layers; ++i) {
+    const std::string name = "spec.layers[" + std::to_string(i) + "]";
+    const Napi::Object lo = object_arg(layers.Get(i), name);
+    const std::string kind = string_arg(lo.Get("kind"), name + ".kind");
+    if (kind != "dense") throw_range(env, name + ".kind: expected 'dense', received '" + kind + "'");
+    plan::DenseLayer l;
+    l.inputs = integer_arg(lo.Get("inputs"), name + ".inputs", 1, kMax);
+    l.units = integer_arg(lo.Get("units"), name + ".units", 1, kMax);
+    const std::string act = string_arg(lo.Get("activation"), name + ".activation");
+    if (act == "linear") {
+      l.activation = plan::Activation::kLinear;
+    } else if (act == "relu") {
+      l.activation = plan::Activation::kRelu;
+    } else if (act == "softmax") {
+      l.activation = plan::Activation::kSoftmax;
+    } else {
+      throw_range(env, name + ".activation: expected one of 'linear', 'relu', 'softmax', received '" + act + "'");
+    }
+    spec.layers.push_back(l);
+  }
+
+  const Napi::Object opt = object_arg(o.Get("optimizer"), "spec.optimizer");
+  const std::string kind = string_arg(opt.Get("kind"), "spec.optimizer.kind");
+  plan::OptimizerSpec& os = spec.optimizer;
+  if (kind == "sgd") {
+    os.kind = plan::OptimizerSpec::Kind::kSgd;
+    os.momentum = finite_arg(opt.Get("momentum"), "spec.optimizer.momentum");
+    os.dampening = finite_arg(opt.Get("dampening"), "spec.optimizer.dampening");
+    os.nesterov = bool_arg(opt.Get("nesterov"), "spec.optimizer.nesterov");
+    os.weight_decay = finite_arg(opt.Get("weightDecay"), "spec.optimizer.weightDecay");
+  } else if (kind == "adam") {
+    os.kind = plan::OptimizerSpec::Kind::kAdam;
+    os.beta1 = finite_arg(opt.Get("beta1"), "spec.optimizer.beta1");
+    os.beta2 = finite_arg(opt.Get("beta2"), "spec.optimizer.beta2");
+    os.eps = finite_arg(opt.Get("eps"), "spec.optimizer.eps");
+    os.weight_decay = finite_arg(opt.Get("weightDecay"), "spec.optimizer.weightDecay");
+    os.decoupled = bool_arg(opt.Get("decoupled"), "spec.optimizer.decoupled");
+  } else {
+    throw_range(env, "spec.optimizer.kind: expected 'sgd' or 'adam', received '" + kind + "'");
+  }
+
+  const std::string err = plan::validate(spec, threads);
+  if (!err.empty()) throw_range(env, err);
+  return spec;
+}
+
+}  // namespace dh::binding

@@ -1,0 +1,38 @@
+// Decoding of JS arguments into plain C++ (plan::Spec, typed-array views). Only what could
+// corrupt memory or crash is checked here (lib/ validates everything user-facing first).
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "plan/spec.h"
+
+namespace dh::binding {
+
+// A typed array's memory as seen at decode time. data is null when length is 0.
+template <class T>
+struct View {
+  T* data = nullptr;
+  size_t length = 0;
+  Napi::Object object;
+};
+
+// Exactly a Float32Array / Int32Array with a live (not detached) buffer, else TypeError
+// "<name>: expected a Float32Array, received ...".
+View<float> f32_array(const Napi::Value& v, const std::string& name);
+View<int32_t> i32_array(const Napi::Value& v, const std::string& name);
+
+// A number that is an integer in [lo, hi], else TypeError / RangeError naming it.
+size_t integer_arg(const Napi::Value& v, const std::string& name, double lo, double hi);
+// A finite number, else TypeError / RangeError.
+double finite_arg(const Napi::Value& v, const std::string& name);
+bool bool_arg(const Napi::Value& v, const std::string& name);
+
+// The PlanSpec object (TypeError for a missing or wrong-typed field, RangeError for a bad
+// value, including plan::validate's structural checks), before anything is allocated.
+plan::Spec decode_spec(const Napi::Value& v, int threads);
+
+}  // namespace dh::binding
