@@ -9,7 +9,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$root"
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 echo "packed $tarball"
-tar -tzf "$work/$tarball" | grep -q 'package/prebuilds/linux-x64/downhill.napi.node' || { echo "FAIL: no prebuild in the tarball"; exit 1; }
+listing="$(tar -tzf "$work/$tarball")"
+grep -q "package/prebuilds/$(node -p 'process.platform + "-" + process.arch')/downhill.napi.node" <<<"$listing" || { echo "FAIL: no prebuild in the tarball"; exit 1; }
 
 mkdir -p "$work/app" "$work/bin"
 # A PATH with node and npm but no compiler, cmake or make.
@@ -39,3 +40,14 @@ echo "ok: without a prebuild it falls back to the pure-TS engine: $(cat "$work/e
 rm -rf node_modules package-lock.json
 PATH="$work/bin" npm install --no-audit --no-fund --silent "$work/$tarball" 2>"$work/install-err.txt" || { echo "FAIL: install failed without a compiler"; cat "$work/install-err.txt"; exit 1; }
 echo "ok: npm install without a compiler succeeds"
+
+# No prebuild and no compiler: the install still succeeds, saying so in one line.
+mkdir -p "$work/strip"
+tar -xzf "$work/$tarball" -C "$work/strip"
+rm -rf "$work/strip/package/prebuilds"
+tar -czf "$work/no-prebuild.tgz" -C "$work/strip" package
+rm -rf node_modules package-lock.json
+PATH="$work/bin" npm install --no-audit --no-fund --foreground-scripts "$work/no-prebuild.tgz" >"$work/install-out.txt" 2>&1 || { echo "FAIL: install without prebuild or compiler failed"; cat "$work/install-out.txt"; exit 1; }
+grep -q 'native engine unavailable' "$work/install-out.txt" || { echo "FAIL: the install did not say the pure-TS engine will be used"; cat "$work/install-out.txt"; exit 1; }
+echo "ok: without prebuild or compiler the install succeeds: $(grep 'native engine unavailable' "$work/install-out.txt")"
+sed "s/^/  | /" "$work/install-out.txt"

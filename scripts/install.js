@@ -23,10 +23,17 @@ if (!isClone && nativeLoads()) process.exit(0);
 let reason = '';
 try {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  execFileSync(process.execPath, [cmakeJs, 'compile', '--out', 'build'], { cwd: root, stdio: 'inherit' });
+  // A clone shows the whole build; an installed package keeps it quiet unless it fails.
+  const out = execFileSync(process.execPath, [cmakeJs, 'compile', '--out', 'build'], {
+    cwd: root,
+    stdio: isClone ? 'inherit' : 'pipe',
+    encoding: 'utf8',
+  });
   if (nativeLoads()) process.exit(0);
   reason = 'the built addon does not load';
+  if (out && process.env.DOWNHILL_DEBUG_INSTALL) console.warn(out);
 } catch (err) {
-  reason = err && err.code === 'ENOENT' ? 'cmake-js is not installed' : 'the native build failed (no compiler or cmake?)';
+  const detail = `${err.stderr ?? ''}${err.stdout ?? ''}`.split('\n').find((line) => /error/i.test(line));
+  reason = err.code === 'MODULE_NOT_FOUND' ? 'cmake-js is not installed' : `the native build failed${detail ? `: ${detail.replace(/^ERROR\s*(OMG\s*)?/, '').trim()}` : ''}`;
 }
 console.warn(`downhill: native engine unavailable (${reason}); the pure-TypeScript engine will be used.`);
