@@ -3,8 +3,6 @@
 // so every ISA and every thread split produces the same bits.
 #include <immintrin.h>
 
-#include <cmath>
-
 #include "kernels/table.h"
 
 namespace dh::kernels::avx2 {
@@ -32,18 +30,8 @@ void f32_adam_update(size_t n, float* param, const float* grad, float* m, float*
     th = _mm256_sub_ps(th, _mm256_mul_ps(ss, _mm256_div_ps(mi, denom)));
     _mm256_storeu_ps(param + i, th);
   }
-  for (; i < n; ++i) {
-    float th = param[i];
-    float g = grad[i];
-    if (l2) g = g + s.wd * th;
-    if (decay) th = th * s.decay;
-    const float mi = s.b1 * m[i] + s.omb1 * g;
-    const float vi = s.b2 * v[i] + s.omb2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;
-    param[i] = th - s.step_size * (mi / denom);
-  }
+  // The tail is the scalar reference itself: same bits as every other ISA.
+  scalar::f32_adam_update(n - i, param + i, grad + i, m + i, v + i, s);
 }
 
 void f32_sgd_update(size_t n, float* param, const float* grad, float* buf, const SgdStep& s) {
@@ -64,17 +52,7 @@ void f32_sgd_update(size_t n, float* param, const float* grad, float* buf, const
     }
     _mm256_storeu_ps(param + i, _mm256_sub_ps(th, _mm256_mul_ps(lr, g)));
   }
-  for (; i < n; ++i) {
-    const float th = param[i];
-    float g = grad[i];
-    if (wdon) g = g + s.wd * th;
-    if (mom) {
-      const float b = s.first ? g : s.momentum * buf[i] + s.omd * g;
-      buf[i] = b;
-      g = s.nesterov ? g + s.momentum * b : b;
-    }
-    param[i] = th - s.lr * g;
-  }
+  scalar::f32_sgd_update(n - i, param + i, grad + i, buf + i, s);
 }
 
 }  // namespace dh::kernels::avx2
