@@ -7,14 +7,18 @@
 import type { OptimizerSpec } from '../engine.js';
 import type { FloatArray } from './gemm.js';
 
-const exact = (v: number): number => v;
-
 /**
  * Applies one step (t counts from 1) of `opt` with learning rate `lr` to params, reading
  * grads and updating the state slots (formulas in engine.ts, PyTorch semantics).
  */
 export function applyUpdate(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
-  const f = params instanceof Float32Array ? Math.fround : exact;
+  if (params instanceof Float32Array) applyUpdate32(opt, lr, t, params, grads, state);
+  else applyUpdate64(opt, lr, t, params, grads, state);
+}
+
+/** Float32: every operation rounded (direct Math.fround calls, which V8 compiles to float32 arithmetic). */
+function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
+  const f = Math.fround;
   const len = params.length;
   if (opt.kind === 'sgd') {
     const lrF = f(lr);
@@ -55,5 +59,32 @@ export function applyUpdate(opt: OptimizerSpec, lr: number, t: number, params: F
     state[len + i] = v;
     const denom = f(f(Math.sqrt(v) / bc2Sqrt) + eps);
     params[i] = f(th - f(stepSize * f(m / denom)));
+  }
+}
+
+/** Float64 reference: the same formulas, unrounded. */
+function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
+  const len = params.length;
+  if (opt.kind === 'sgd') {
+    const { momentum: mu, dampening, nesterov, weightDecay: wd } = opt;
+    for (let i = 0; i < len; i++) {
+      let g = grads[i] + wd * params[i];
+      if (mu !== 0) {
+        state[i] = t === 1 ? g : mu * state[i] + (1 - dampening) * g;
+        g = nesterov ? g + mu * state[i] : state[i];
+      }
+      params[i] -= lr * g;
+    }
+    return;
+  }
+  const { beta1, beta2, eps, weightDecay: wd, decoupled } = opt;
+  const stepSize = lr / (1 - Math.pow(beta1, t));
+  const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+  for (let i = 0; i < len; i++) {
+    const th = decoupled ? params[i] * (1 - lr * wd) : params[i];
+    const g = decoupled ? grads[i] : grads[i] + wd * th;
+    state[i] = beta1 * state[i] + (1 - beta1) * g;
+    state[len + i] = beta2 * state[len + i] + (1 - beta2) * g * g;
+    params[i] = th - (stepSize * state[i]) / (Math.sqrt(state[len + i]) / bc2Sqrt + eps);
   }
 }
