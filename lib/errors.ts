@@ -79,3 +79,16 @@ export function typeError(argument: string, expected: string, value: unknown): T
 export function rangeError(argument: string, expected: string, value: unknown): RangeError {
   return new RangeError(formatMessage(argument, expected, describe(value)));
 }
+
+/**
+ * A checkpoint that cannot be read: missing, truncated, corrupt, of another format version, or
+ * not matching the model. `code` says which; `file` names the file.
+ */
+export class CheckpointError extends DownhillError {
+  readonly file: string;
+  constructor(code: string, file: string, reason: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${reason}`, options);
+    this.name = 'CheckpointError';
+    this.file = file;
+  }
+}

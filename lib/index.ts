@@ -1,5 +1,7 @@
 /** downhill: train neural networks by gradient descent in Node.js. Public exports only. */
 export { sequential, Sequential } from './model.js';
+export { loadModel } from './load-model.js';
+export type { LoadOptions } from './load-model.js';
 export type { SequentialOptions, CompileOptions, FitOptions, Scores, WeightTensor } from './model.js';
 export { dense, activations } from './layers.js';
 export type { DenseOptions, DenseLayer, Layer, Activation } from './layers.js';
@@ -12,7 +14,7 @@ export type { LossName } from './losses.js';
 export type { MetricName } from './metrics.js';
 export type { Initializer } from './init.js';
 export type { Callback, EpochLog, History, Progress, TrainingControl } from './train/callbacks.js';
-export { DownhillError, ShapeError, NonFiniteLossError, AbortError } from './errors.js';
+export { DownhillError, ShapeError, NonFiniteLossError, AbortError, CheckpointError } from './errors.js';
 export { engineInfo } from './engine-info.js';
 export type { EngineInfo } from './engine/engine.js';
 export type { EngineChoice } from './engine/select.js';

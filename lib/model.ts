@@ -11,6 +11,8 @@ import type { Optimizer } from './optim/optimizer.js';
 import { Rng } from './random.js';
 import type { Callback, EpochLog, History } from './train/callbacks.js';
 import { runFit } from './train/fit.js';
+import { writeCheckpoint, type CheckpointData } from './io/checkpoint.js';
+import type { Tensor } from './io/safetensors.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
 /** Largest parameter arena (elements) a model may have: 2³⁰ float32 values, 4 GiB. */
@@ -83,6 +85,7 @@ export class Sequential {
   readonly outputSize: number;
   readonly seed: number;
   private readonly layerSpecs: LayerSpec[];
+  private readonly layerConfigs: Layer[];
   private readonly names: string[];
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
@@ -91,6 +94,8 @@ export class Sequential {
   private planBatch = 0;
   private busy = false;
   private disposed = false;
+  /** trainSteps calls in flight: the engine is writing the arenas. */
+  private training = 0;
   /** Epochs and optimizer steps completed over all fits (the fit loop advances them). */
   private readonly counters = { epochs: 0, steps: 0 };
 
@@ -106,6 +111,7 @@ export class Sequential {
     this.seed = seedValue === undefined ? Math.floor(Math.random() * 2 ** 32) : checkInteger('sequential(options.seed)', seedValue, 0);
     const choice = engineValue === undefined ? 'auto' : checkOneOf('sequential(options.engine)', engineValue, engineChoices);
     this.layerSpecs = [];
+    this.layerConfigs = [...(layersValue as Layer[])];
     this.names = [];
     let inputs = this.inputSize;
     layersValue.forEach((layer: unknown, i: number) => {
@@ -211,7 +217,7 @@ export class Sequential {
     this.acquire('fit');
     try {
       const history = await runFit({
-        plan: this.planFor(batchSize),
+        plan: this.trackTraining(this.planFor(batchSize)),
         x: data.x,
         y: targets.labels ?? targets.targets!,
         n: data.n,
@@ -314,6 +320,80 @@ export class Sequential {
       this.params.set(w.data, offset);
       offset += w.data.length;
     }
+  }
+
+  /**
+   * Saves topology, compile configuration, counters, weights and optimizer state to `dir`
+   * (model.json + safetensors), atomically: a crash mid-save leaves the previous save loadable.
+   * Allowed between batches of a running fit (e.g. from onEpochEnd).
+   * @example await model.save('out/model'); const again = await loadModel('out/model');
+   */
+  async save(dir: string): Promise<void> {
+    this.checkUsable('save');
+    if (typeof dir !== 'string' || dir === '') throw typeError('save(dir)', 'a folder path', dir);
+    if (this.training > 0) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', 'save: the engine is running a training step; save from a callback or after fit');
+    await writeCheckpoint(dir, this.snapshot());
+  }
+
+  /** Model description and tensors, copied now (so a later step cannot tear them). */
+  private snapshot(): CheckpointData {
+    const compiled = this.compiled;
+    const weights = this.getWeights();
+    const tensors: Tensor[] = [...weights];
+    if (compiled) {
+      for (let k = 0; k < this.optimizerSlots; k++) {
+        let offset = 0;
+        for (const w of weights) {
+          const base = k * this.params.length + offset;
+          tensors.push({ name: `optimizer/${k}/${w.name}`, shape: w.shape, data: compiled.state.slice(base, base + w.data.length) });
+          offset += w.data.length;
+        }
+      }
+    }
+    const model = {
+      inputSize: this.inputSize,
+      seed: this.seed,
+      layers: this.layerConfigs.map((l, i) => ({ kind: l.kind, units: l.units, activation: l.activation, kernelInitializer: l.kernelInitializer, name: this.names[i] })),
+      compile: compiled ? { loss: compiled.loss, metrics: compiled.metrics, optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: compiled.optimizer.spec } } : null,
+      counters: { ...this.counters },
+    };
+    return { model, tensors };
+  }
+
+  /**
+   * @internal Used by loadModel: sets optimizer state and counters after weights were set.
+   * `state` holds every slot back to back, as the engine arenas do.
+   */
+  restoreTrainingState(state: Float32Array, counters: { epochs: number; steps: number }): void {
+    const compiled = this.checkCompiled('restoreTrainingState');
+    if (state.length !== compiled.state.length) throw new ShapeError('restoreTrainingState(state)', `${compiled.state.length} values`, describe(state));
+    compiled.state.set(state);
+    this.counters.epochs = counters.epochs;
+    this.counters.steps = counters.steps;
+  }
+
+  /** Optimizer state slots per parameter (0 when not compiled). */
+  get optimizerSlots(): number {
+    return this.compiled ? this.compiled.state.length / this.params.length : 0;
+  }
+
+  /** Wraps a plan so the model knows while the engine writes its arenas. */
+  private trackTraining(plan: Plan): Plan {
+    return {
+      trainSteps: async (request) => {
+        this.training++;
+        try {
+          return await plan.trainSteps(request);
+        } finally {
+          this.training--;
+        }
+      },
+      predict: (x, out) => plan.predict(x, out),
+      predictSync: (x, out) => plan.predictSync(x, out),
+      lossAndGrad: (x, y, indices) => plan.lossAndGrad(x, y, indices),
+      cancel: () => plan.cancel(),
+      dispose: () => plan.dispose(),
+    };
   }
 
   /** Frees the engine plan. The model cannot be used afterwards. */

@@ -1,0 +1,85 @@
+/** loadModel: builds a model from a folder written by `model.save` (model layer over lib/io). */
+import { CheckpointError, typeError } from './errors.js';
+import { readCheckpoint, MANIFEST_FILE } from './io/checkpoint.js';
+import type { Tensor } from './io/safetensors.js';
+import { dense, type Layer } from './layers.js';
+import { sequential, type Sequential } from './model.js';
+import type { EngineChoice } from './engine/select.js';
+import { restoreOptimizer } from './optim/restore.js';
+import { join } from 'node:path';
+
+export interface LoadOptions {
+  /** Engine of the loaded model: a model saved by one engine loads in the other. Default 'auto'. */
+  engine?: EngineChoice;
+}
+
+function field(model: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(model, key) ? model[key] : undefined;
+}
+
+/**
+ * Loads a model saved with `model.save(dir)`: topology, compile configuration, weights,
+ * optimizer state and counters, so a following `fit` continues exactly where it stopped.
+ * Throws a CheckpointError (with a `code`, naming the file) for anything missing or corrupt.
+ * @example const model = await loadModel('out/model', { engine: 'js' });
+ */
+export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Sequential> {
+  if (typeof dir !== 'string' || dir === '') throw typeError('loadModel(dir)', 'a folder path', dir);
+  const { model: m, tensors } = await readCheckpoint(dir);
+  const manifest = join(dir, MANIFEST_FILE);
+  const bad = (reason: string, cause?: unknown) => new CheckpointError('ERR_DOWNHILL_CHECKPOINT_CORRUPT', manifest, reason, { cause });
+  let model: Sequential;
+  try {
+    const layersValue = field(m, 'layers');
+    if (!Array.isArray(layersValue)) throw new TypeError('"layers" is not an array');
+    const layers: Layer[] = layersValue.map((l: Record<string, unknown>) => {
+      if (l === null || typeof l !== 'object' || l.kind !== 'dense') throw new TypeError(`layer ${JSON.stringify(l)} is not a dense layer`);
+      return dense(l.units as number, { activation: l.activation as never, kernelInitializer: l.kernelInitializer as never, name: l.name as string });
+    });
+    model = sequential({ inputSize: field(m, 'inputSize') as number, seed: field(m, 'seed') as number, engine: options.engine, layers });
+    const compiled = field(m, 'compile') as Record<string, unknown> | null;
+    if (compiled !== null && compiled !== undefined) {
+      model.compile({ loss: compiled.loss as never, metrics: compiled.metrics as never, optimizer: restoreOptimizer((compiled.optimizer ?? {}) as Record<string, unknown>) });
+    }
+  } catch (err) {
+    throw bad(`describes no valid model: ${(err as Error).message}`, err);
+  }
+  const byName = new Map<string, Tensor>(tensors.map((t) => [t.name, t]));
+  const take = (name: string, shape: number[]): Float32Array => {
+    const t = byName.get(name);
+    if (!t) throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold no tensor '${name}'`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `tensor '${name}' has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
+    }
+    return t.data;
+  };
+  const weights = model.getWeights().map((w) => ({ ...w, data: take(w.name, w.shape) }));
+  const slots = model.optimizerSlots;
+  const compiled = Boolean(field(m, 'compile'));
+  if (byName.size !== weights.length * (1 + slots)) {
+    throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold ${byName.size} tensors, the model needs ${weights.length * (1 + slots)}`);
+  }
+  try {
+    model.setWeights(weights);
+  } catch (err) {
+    throw bad(`holds weights the model rejects: ${(err as Error).message}`, err);
+  }
+  if (compiled) {
+    const total = weights.reduce((s, w) => s + w.data.length, 0);
+    const state = new Float32Array(slots * total);
+    for (let k = 0, o = 0; k < slots; k++) {
+      for (const w of weights) {
+        state.set(take(`optimizer/${k}/${w.name}`, w.shape), o);
+        o += w.data.length;
+      }
+    }
+    const counters = field(m, 'counters') as { epochs?: unknown; steps?: unknown } | undefined;
+    const epochs = counters?.epochs;
+    const steps = counters?.steps;
+    if (!Number.isSafeInteger(epochs) || !Number.isSafeInteger(steps) || (epochs as number) < 0 || (steps as number) < 0) {
+      throw bad('has no valid "counters" { epochs, steps }');
+    }
+    model.restoreTrainingState(state, { epochs: epochs as number, steps: steps as number });
+  }
+  return model;
+}
