@@ -166,7 +166,8 @@ describe('saving', () => {
     expect((await loadModel(dir)).getWeights()).toEqual(m.getWeights());
   });
 
-  it('a process killed at random moments while saving 20 MB always leaves a complete checkpoint', async () => {
+  // Engine-independent and slow: run once, not again in the DOWNHILL_ENGINE=js pass.
+  it.skipIf(process.env.DOWNHILL_ENGINE === 'js')('a process killed at random moments while saving 20 MB always leaves a complete checkpoint', async () => {
     const dir = freshDir();
     for (let trial = 0; trial < 30; trial++) {
       const child = spawn(process.execPath, [fixture('save-loop.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
