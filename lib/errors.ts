@@ -92,3 +92,13 @@ export class CheckpointError extends DownhillError {
     this.file = file;
   }
 }
+
+/** A data file that cannot be read as asked: names the file (and row/column where it applies). */
+export class DataError extends DownhillError {
+  readonly file: string;
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_DOWNHILL_DATA', `${file}: ${reason}`, options);
+    this.name = 'DataError';
+    this.file = file;
+  }
+}
