@@ -13,6 +13,8 @@ import type { Callback, EpochLog, History } from './train/callbacks.js';
 import { runFit } from './train/fit.js';
 import { writeCheckpoint, type CheckpointData } from './io/checkpoint.js';
 import type { Tensor } from './io/safetensors.js';
+import { encodeOnnx } from './io/onnx.js';
+import { VERSION } from './version.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
 /** Largest parameter arena (elements) a model may have: 2³⁰ float32 values, 4 GiB. */
@@ -394,6 +396,20 @@ export class Sequential {
       cancel: () => plan.cancel(),
       dispose: () => plan.dispose(),
     };
+  }
+
+  /**
+   * The network as an ONNX model (opset 13): input "input" [N, inputSize], output "output".
+   * @example await writeFile('model.onnx', model.toOnnx())
+   */
+  toOnnx(): Uint8Array {
+    this.checkUsable('toOnnx');
+    const weights = this.getWeights();
+    return encodeOnnx(
+      this.inputSize,
+      this.layerSpecs.map((l, i) => ({ name: this.names[i], inputs: l.inputs, units: l.units, activation: l.activation, kernel: weights[2 * i].data, bias: weights[2 * i + 1].data })),
+      VERSION,
+    );
   }
 
   /** Frees the engine plan. The model cannot be used afterwards. */
