@@ -7,6 +7,7 @@ import { sequential, type Sequential } from './model.js';
 import type { EngineChoice } from './engine/select.js';
 import { restoreOptimizer } from './optim/restore.js';
 import { join } from 'node:path';
+import { restorePreprocess, type Preprocess } from './preprocess.js';
 
 export interface LoadOptions {
   /** Engine of the loaded model: a model saved by one engine loads in the other. Default 'auto'. */
@@ -36,7 +37,15 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       if (l === null || typeof l !== 'object' || l.kind !== 'dense') throw new TypeError(`layer ${JSON.stringify(l)} is not a dense layer`);
       return dense(l.units as number, { activation: l.activation as never, kernelInitializer: l.kernelInitializer as never, name: l.name as string });
     });
-    model = sequential({ inputSize: field(m, 'inputSize') as number, seed: field(m, 'seed') as number, engine: options.engine, layers });
+    const preKind = field(m, 'preprocess');
+    let preprocess: Preprocess | undefined;
+    if (preKind !== null && preKind !== undefined) {
+      const shift = tensors.find((t) => t.name === 'preprocess/shift');
+      const scale = tensors.find((t) => t.name === 'preprocess/scale');
+      if (!shift || !scale) throw new Error('the weights hold no preprocess/shift and preprocess/scale');
+      preprocess = restorePreprocess(preKind, shift.data, scale.data);
+    }
+    model = sequential({ inputSize: field(m, 'inputSize') as number, seed: field(m, 'seed') as number, engine: options.engine, layers, preprocess });
     const compiled = field(m, 'compile') as Record<string, unknown> | null;
     if (compiled !== null && compiled !== undefined) {
       model.compile({ loss: compiled.loss as never, metrics: compiled.metrics as never, optimizer: restoreOptimizer((compiled.optimizer ?? {}) as Record<string, unknown>) });
@@ -56,8 +65,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const weights = model.getWeights().map((w) => ({ ...w, data: take(w.name, w.shape) }));
   const slots = model.optimizerSlots;
   const compiled = Boolean(field(m, 'compile'));
-  if (byName.size !== weights.length * (1 + slots)) {
-    throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold ${byName.size} tensors, the model needs ${weights.length * (1 + slots)}`);
+  const needed = weights.length * (1 + slots) + (model.preprocess ? 2 : 0);
+  if (byName.size !== needed) {
+    throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold ${byName.size} tensors, the model needs ${needed}`);
   }
   try {
     model.setWeights(weights);

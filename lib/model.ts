@@ -15,6 +15,7 @@ import { writeCheckpoint, type CheckpointData } from './io/checkpoint.js';
 import type { Tensor } from './io/safetensors.js';
 import { encodeOnnx } from './io/onnx.js';
 import { VERSION } from './version.js';
+import { isPreprocess, type Preprocess } from './preprocess.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf } from './validate.js';
 
 /** Largest parameter arena (elements) a model may have: 2³⁰ float32 values, 4 GiB. */
@@ -28,6 +29,8 @@ export interface SequentialOptions {
   /** Values per input row. */
   inputSize: number;
   layers: Layer[];
+  /** Fitted input preprocessing (standardize/normalize) to apply to every input. */
+  preprocess?: Preprocess;
   /** Seeds initialisation and shuffling; default: a random seed. */
   seed?: number;
   /** 'auto' (native when it loads, else pure TS), 'native' or 'js'. Default 'auto'. */
@@ -101,15 +104,23 @@ export class Sequential {
   /** Epochs and optimizer steps completed over all fits (the fit loop advances them). */
   private readonly counters = { epochs: 0, steps: 0 };
 
+  /** Fitted input preprocessing applied by fit/predict/evaluate, saved with the model. */
+  readonly preprocess: Preprocess | undefined;
+
   /** Use `sequential()`. */
   constructor(options: SequentialOptions) {
     const o = checkObject('sequential(options)', options);
-    checkKnownKeys('sequential(options)', o, ['inputSize', 'layers', 'seed', 'engine']);
-    const { inputSize: inputValue, layers: layersValue, seed: seedValue, engine: engineValue } = o;
+    checkKnownKeys('sequential(options)', o, ['inputSize', 'layers', 'seed', 'engine', 'preprocess']);
+    const { inputSize: inputValue, layers: layersValue, seed: seedValue, engine: engineValue, preprocess: preValue } = o;
     this.inputSize = checkInteger('sequential(options.inputSize)', inputValue, 1, MAX_UNITS);
     if (!Array.isArray(layersValue) || layersValue.length === 0) {
       throw typeError('sequential(options.layers)', 'a non-empty array of layers such as dense(10)', layersValue);
     }
+    if (preValue !== undefined) {
+      if (!isPreprocess(preValue)) throw typeError('sequential(options.preprocess)', 'a step made by standardize() or normalize()', preValue);
+      if (preValue.shift.length !== this.inputSize) throw new ShapeError('sequential(options.preprocess)', `a step fitted on ${this.inputSize} features`, `one fitted on ${preValue.shift.length}`);
+    }
+    this.preprocess = preValue as Preprocess | undefined;
     this.seed = seedValue === undefined ? Math.floor(Math.random() * 2 ** 32) : checkInteger('sequential(options.seed)', seedValue, 0);
     const choice = engineValue === undefined ? 'auto' : checkOneOf('sequential(options.engine)', engineValue, engineChoices);
     this.layerSpecs = [];
@@ -191,7 +202,7 @@ export class Sequential {
     const { epochs: epochsValue, batchSize: batchValue, shuffle: shuffleValue, validationData, callbacks: cbValue } = o;
     const { onEpochEnd, schedule, signal, checkFinite: finiteValue } = o;
     const checkFinite = finiteValue === undefined ? true : checkBoolean('fit(options.checkFinite)', finiteValue);
-    const data = toInputs('fit(x)', x, this.inputSize, checkFinite);
+    const data = this.inputs('fit(x)', x, checkFinite);
     const targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
@@ -205,7 +216,7 @@ export class Sequential {
       if (!Array.isArray(validationData) || validationData.length !== 2) {
         throw typeError('fit(options.validationData)', 'an array [x, y]', validationData);
       }
-      const xv = toInputs('fit(options.validationData[0])', validationData[0], this.inputSize, checkFinite);
+      const xv = this.inputs('fit(options.validationData[0])', validationData[0], checkFinite);
       const yv = toTargets('fit(options.validationData[1])', validationData[1], xv.n, this.outputSize, checkFinite);
       const out = new Float32Array(xv.n * this.outputSize);
       validate = async () => {
@@ -245,7 +256,7 @@ export class Sequential {
    */
   async predict(x: Float32Array | number[][], options: { out?: Float32Array } = {}): Promise<Float32Array> {
     this.checkUsable('predict');
-    const data = toInputs('predict(x)', x, this.inputSize);
+    const data = this.inputs('predict(x)', x);
     const out = this.checkOut('predict', options, data.n);
     this.acquire('predict');
     try {
@@ -259,7 +270,7 @@ export class Sequential {
   /** predict on the calling thread, without a promise: for a few rows on a latency-bound path. */
   predictSync(x: Float32Array | number[][], options: { out?: Float32Array } = {}): Float32Array {
     this.checkUsable('predictSync');
-    const data = toInputs('predictSync(x)', x, this.inputSize);
+    const data = this.inputs('predictSync(x)', x);
     const out = this.checkOut('predictSync', options, data.n);
     this.acquire('predictSync');
     try {
@@ -276,9 +287,15 @@ export class Sequential {
    */
   async evaluate(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][]): Promise<Scores> {
     this.checkCompiled('evaluate');
-    const data = toInputs('evaluate(x)', x, this.inputSize);
+    const data = this.inputs('evaluate(x)', x);
     const targets = toTargets('evaluate(y)', y, data.n, this.outputSize);
-    const out = await this.predict(data.x);
+    const out = new Float32Array(data.n * this.outputSize);
+    this.acquire('evaluate');
+    try {
+      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+    } finally {
+      this.busy = false;
+    }
     return this.score(out, targets.labels, targets.targets);
   }
 
@@ -352,9 +369,14 @@ export class Sequential {
         }
       }
     }
+    if (this.preprocess) {
+      tensors.push({ name: 'preprocess/shift', shape: [this.inputSize], data: this.preprocess.shift.slice() });
+      tensors.push({ name: 'preprocess/scale', shape: [this.inputSize], data: this.preprocess.scale.slice() });
+    }
     const model = {
       inputSize: this.inputSize,
       seed: this.seed,
+      preprocess: this.preprocess?.kind ?? null,
       layers: this.layerConfigs.map((l, i) => ({ kind: l.kind, units: l.units, activation: l.activation, kernelInitializer: l.kernelInitializer, name: this.names[i] })),
       compile: compiled ? { loss: compiled.loss, metrics: compiled.metrics, optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: compiled.optimizer.spec } } : null,
       counters: { ...this.counters },
@@ -409,6 +431,7 @@ export class Sequential {
       this.inputSize,
       this.layerSpecs.map((l, i) => ({ name: this.names[i], inputs: l.inputs, units: l.units, activation: l.activation, kernel: weights[2 * i].data, bias: weights[2 * i + 1].data })),
       VERSION,
+      this.preprocess,
     );
   }
 
@@ -418,6 +441,12 @@ export class Sequential {
     if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', 'dispose: the model is running fit or predict; abort it first');
     this.disposePlan();
     this.disposed = true;
+  }
+
+  /** Checked inputs, with the model's preprocessing applied (a copy) when it has one. */
+  private inputs(argument: string, x: unknown, checkFinite = true): { x: Float32Array; n: number } {
+    const data = toInputs(argument, x, this.inputSize, checkFinite);
+    return this.preprocess ? { x: this.preprocess.apply(data.x), n: data.n } : data;
   }
 
   private score(out: Float32Array, labels: Int32Array | null, targets: Float32Array | null): Scores {

@@ -35,14 +35,25 @@ function initializer(w: ProtoWriter, name: string, dims: number[], data: Float32
   w.int(2, FLOAT).string(8, name).bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
+/** Input preprocessing (x − shift) / scale, exported as Sub and Div nodes. */
+export interface OnnxPreprocess {
+  shift: Float32Array;
+  scale: Float32Array;
+}
+
 /** Serialises the network as an ONNX ModelProto. */
-export function encodeOnnx(inputSize: number, layers: OnnxDense[], producerVersion: string): Uint8Array {
+export function encodeOnnx(inputSize: number, layers: OnnxDense[], producerVersion: string, preprocess?: OnnxPreprocess): Uint8Array {
   const model = new ProtoWriter();
   model.int(1, 8); // ir_version
   model.string(2, 'downhill').string(3, producerVersion);
   model.message(8, (opset) => opset.string(1, '').int(2, 13));
   model.message(7, (graph) => {
     let current = 'input';
+    if (preprocess) {
+      graph.message(1, (node) => node.string(1, 'input').string(1, 'preprocess/shift').string(2, 'preprocess/centered').string(3, 'preprocess/sub').string(4, 'Sub'));
+      graph.message(1, (node) => node.string(1, 'preprocess/centered').string(1, 'preprocess/scale').string(2, 'preprocess/out').string(3, 'preprocess/div').string(4, 'Div'));
+      current = 'preprocess/out';
+    }
     layers.forEach((layer, i) => {
       const last = i === layers.length - 1;
       const z = layer.activation === 'linear' && last ? 'output' : `${layer.name}/z`;
@@ -62,6 +73,10 @@ export function encodeOnnx(inputSize: number, layers: OnnxDense[], producerVersi
       }
     });
     graph.string(2, 'downhill');
+    if (preprocess) {
+      graph.message(5, (t) => initializer(t, 'preprocess/shift', [inputSize], preprocess.shift));
+      graph.message(5, (t) => initializer(t, 'preprocess/scale', [inputSize], preprocess.scale));
+    }
     for (const layer of layers) {
       graph.message(5, (t) => initializer(t, `${layer.name}/kernel`, [layer.inputs, layer.units], layer.kernel));
       graph.message(5, (t) => initializer(t, `${layer.name}/bias`, [layer.units], layer.bias));

@@ -77,3 +77,33 @@ describe.each(engineNames())('%s engine checkpoints', (engine) => {
   });
 });
 
+
+describe.each(engineNames())('%s engine: models with input preprocessing', (engine) => {
+  it('apply it in predict and fit, and keep it through save/load and ONNX', async () => {
+    const { standardize } = await import('../../lib/index.js');
+    const raw = data.x.map((v, i) => v * 50 + (i % 10) * 100);
+    const pre = standardize(raw, 10);
+    const withPre = sequential({ inputSize: 10, seed: 9, engine, preprocess: pre, layers: [dense(12, { activation: 'relu' }), dense(3, { activation: 'softmax' })] });
+    const plain = sequential({ inputSize: 10, seed: 9, engine, layers: [dense(12, { activation: 'relu' }), dense(3, { activation: 'softmax' })] });
+    expect(bits(await withPre.predict(raw))).toBe(bits(await plain.predict(pre.apply(raw))));
+    withPre.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 0.01 }) });
+    const h = await withPre.fit(raw, data.y, { epochs: 5, batchSize: 16, validationData: [raw, data.y] });
+    expect(h.epochs[4].valAccuracy).toBeGreaterThan(0.7);
+    const dir = freshDir();
+    await withPre.save(dir);
+    const loaded = await loadModel(dir, { engine });
+    expect(loaded.preprocess?.kind).toBe('standardize');
+    expect(bits(await loaded.predict(raw))).toBe(bits(await withPre.predict(raw)));
+    expect((await loaded.evaluate(raw, data.y)).accuracy).toBe((await withPre.evaluate(raw, data.y)).accuracy);
+    const ort = (await import('node:module')).createRequire(import.meta.url)('onnxruntime-node');
+    const session = await ort.InferenceSession.create(withPre.toOnnx());
+    const out = (await session.run({ input: new ort.Tensor('float32', raw, [400, 10]) })).output.data as Float32Array;
+    const expected = await withPre.predict(raw);
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(out[i] - expected[i])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a preprocessing step fitted on another width is a ShapeError', async () => {
+    const { standardize } = await import('../../lib/index.js');
+    expect(() => sequential({ inputSize: 10, engine, preprocess: standardize(new Float32Array(8), 4), layers: [dense(2)] })).toThrow(/sequential\(options.preprocess\): expected a step fitted on 10 features, received one fitted on 4/);
+  });
+});
