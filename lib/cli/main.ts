@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { engineChoices, type EngineChoice } from '../engine/select.js';
 import { MAX_UNITS } from '../layers.js';
 import { train } from './train.js';
+import { UsageError } from './data-source.js';
 
 const HELP = `usage: downhill [train] [options]
-       downhill bench [--json] [--quick]
+       downhill bench [--json] [--quick] [--runs N] [--peers] [--threads 1,2]
 
 train options (defaults in brackets):
   --epochs N          epochs [10]
@@ -15,10 +16,12 @@ train options (defaults in brackets):
   --layers A,B,...    hidden ReLU layer widths [256,128,64]
   --seed N            seed of the split, initialisation and shuffles [42]
   --engine NAME       auto | native | js [auto]
+  --data SOURCE       mnist (bundled digits) | an MNIST-format IDX folder | a .csv file [mnist]
+  --label COLUMN      the label column of a CSV file
+  --save DIR          save the trained model there (model.json + safetensors)
   --json              print one JSON document on stdout instead of the table
 `;
 
-class UsageError extends Error {}
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max = 1e9): number {
   if (text === undefined) return fallback;
@@ -54,6 +57,9 @@ export async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         engine: { type: 'string' },
         json: { type: 'boolean' },
+        data: { type: 'string' },
+        label: { type: 'string' },
+        save: { type: 'string' },
       },
       strict: true,
     });
@@ -77,6 +83,9 @@ export async function main(argv: string[]): Promise<number> {
         seed: integer('seed', values.seed, 42, 0, 2 ** 32 - 1),
         engine,
         json: values.json ?? false,
+        data: values.data ?? 'mnist',
+        label: values.label,
+        save: values.save,
       },
       process.stdout,
       process.stderr,

@@ -1,6 +1,6 @@
 /** `downhill train`: the seed's network on the bundled MNIST digits, with a table per epoch. */
 import type { WriteStream } from 'node:tty';
-import { loadMnist, splitData, MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
+import { loadTrainingData } from './data-source.js';
 import { dense } from '../layers.js';
 import { sequential } from '../model.js';
 import { adam } from '../optim/adam.js';
@@ -18,6 +18,12 @@ export interface TrainOptions {
   seed: number;
   engine: EngineChoice;
   json: boolean;
+  /** 'mnist' (bundled), an IDX folder, or a CSV file. */
+  data: string;
+  /** Label column of a CSV file. */
+  label: string | undefined;
+  /** Where to save the trained model, if anywhere. */
+  save: string | undefined;
 }
 
 export interface TrainReport {
@@ -42,19 +48,20 @@ const COLUMNS: Column[] = [
 
 /** Trains and reports; writes the table (or one JSON document) to `out`. */
 export async function train(options: TrainOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<TrainReport> {
-  const data = splitData(loadMnist(), MNIST_PIXELS, options.seed);
+  const data = loadTrainingData(options.data, options.label, options.seed);
   const hidden = options.layers.map((units) => dense(units, { activation: 'relu' }));
   const model = sequential({
-    inputSize: MNIST_PIXELS,
+    inputSize: data.width,
+    preprocess: data.preprocess,
     seed: options.seed,
     engine: options.engine,
-    layers: [...hidden, dense(MNIST_CLASSES, { activation: 'softmax' })],
+    layers: [...hidden, dense(data.classes, { activation: 'softmax' })],
   });
   const optimizer = options.optimizer === 'adam' ? adam({ lr: options.lr ?? 1e-3 }) : sgd({ lr: options.lr ?? 0.01, momentum: 0.9 });
   model.compile({ loss: 'categoricalCrossentropy', optimizer, metrics: ['accuracy'] });
   const info = model.engineInfo;
   const say = (line: string) => !options.json && out.write(line + '\n');
-  say(`downhill: ${[MNIST_PIXELS, ...options.layers, MNIST_CLASSES].join('-')} on MNIST (${data.train.n} train / ${data.validation.n} validation / ${data.test.n} test), ${options.optimizer} lr ${optimizer.lr}, batch ${options.batchSize}, seed ${options.seed}`);
+  say(`downhill: ${[data.width, ...options.layers, data.classes].join('-')} on ${data.name} (${data.train.n} train / ${data.validation.n} validation / ${data.test.n} test), ${options.optimizer} lr ${optimizer.lr}, batch ${options.batchSize}, seed ${options.seed}`);
   say(`engine: ${info.name} (isa ${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})\n`);
   say(formatHeader(COLUMNS));
   const tty = err as WriteStream;
@@ -80,6 +87,7 @@ export async function train(options: TrainOptions, out: NodeJS.WritableStream, e
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(data.test.x, data.test.y);
+  if (options.save) await model.save(options.save);
   model.dispose();
   const samplesPerSecond = (data.train.n * history.epochs.length) / trainSeconds;
   const report: TrainReport = {
