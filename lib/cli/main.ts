@@ -6,6 +6,7 @@ import { train } from './train.js';
 import { UsageError } from './data-source.js';
 
 const HELP = `usage: downhill [train] [options]
+       downhill export DIR --onnx FILE
        downhill bench [--json] [--quick] [--runs N] [--peers] [--threads 1,2]
 
 train options (defaults in brackets):
@@ -45,7 +46,11 @@ export async function main(argv: string[]): Promise<number> {
       const { bench } = await import('./bench.js');
       return await bench(rest);
     }
-    if (command !== 'train') throw new UsageError(`unknown command '${command}' (train, bench, help)`);
+    if (command === 'export') {
+      const { exportModel } = await import('./export.js');
+      return await exportModel(rest);
+    }
+    if (command !== 'train') throw new UsageError(`unknown command '${command}' (train, bench, export, help)`);
     const { values } = parseArgs({
       args: rest,
       options: {

@@ -91,3 +91,26 @@ describe('downhill train --data', () => {
     expect(err.stderr).toMatch(/bad.csv: row 3, column 'b': expected a finite number, received "oops"/);
   });
 });
+
+describe('downhill export', () => {
+  it('writes a saved model as ONNX that onnxruntime runs like predict', async () => {
+    const dir = join(root, 'for-export');
+    await run(process.execPath, [bin, '--epochs', '1', '--layers', '32', '--save', dir]);
+    const file = join(root, 'model.onnx');
+    const { stdout } = await run(process.execPath, [bin, 'export', dir, '--onnx', file]);
+    expect(stdout).toMatch(/wrote .*model.onnx \(\d+ bytes, input \[N, 784\], output \[N, 10\]\)/);
+    const ort = (await import('node:module')).createRequire(import.meta.url)('onnxruntime-node');
+    const session = await ort.InferenceSession.create(file);
+    const model = await loadModel(dir);
+    const x = loadMnist().x.subarray(0, 20 * 784);
+    const out = (await session.run({ input: new ort.Tensor('float32', x, [20, 784]) })).output.data as Float32Array;
+    const expected = await model.predict(x);
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(out[i] - expected[i])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('without --onnx or a folder exits 2', async () => {
+    const err = await run(process.execPath, [bin, 'export', root]).then(() => undefined, (e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/--onnx FILE is required/);
+  });
+});
