@@ -2,7 +2,7 @@
 export { sequential, Sequential } from './model.js';
 export { loadModel } from './load-model.js';
 export type { LoadOptions } from './load-model.js';
-export type { SequentialOptions, CompileOptions, FitOptions, Scores, WeightTensor } from './model.js';
+export type { SequentialOptions, CompileOptions, FitOptions, StreamFitOptions, Batch, BatchSource, Scores, WeightTensor } from './model.js';
 export { dense, activations } from './layers.js';
 export type { DenseOptions, DenseLayer, Layer, Activation } from './layers.js';
 export { sgd } from './optim/sgd.js';

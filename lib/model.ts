@@ -1,16 +1,17 @@
 /** The public model: sequential layers over one flat parameter arena, trained by an engine plan. */
 import { AbortError, DownhillError, ShapeError, describe, rangeError, typeError } from './errors.js';
 import { toInputs, toTargets } from './data.js';
-import { paramCount, stateSlots, type PlanSpec, type Plan, type Engine, type EngineInfo, type LayerSpec, type Targets } from './engine/engine.js';
+import { initOptimizerState, paramCount, stateSlots, type PlanSpec, type Plan, type Engine, type EngineInfo, type LayerSpec, type Targets } from './engine/engine.js';
 import { engineChoices, selectEngine, type EngineChoice } from './engine/select.js';
 import { initialize } from './init.js';
 import { MAX_UNITS, type Layer } from './layers.js';
 import { crossEntropySum, losses, type LossName } from './losses.js';
 import { countCorrect, metricNames, type MetricName } from './metrics.js';
-import type { Optimizer } from './optim/optimizer.js';
+import { bindOptimizer, type Optimizer } from './optim/optimizer.js';
 import { Rng } from './random.js';
 import type { Callback, EpochLog, History } from './train/callbacks.js';
 import { runFit } from './train/fit.js';
+import { arraySource, streamSource, type EpochSource } from './train/sources.js';
 import { writeCheckpoint, type CheckpointData } from './io/checkpoint.js';
 import type { Tensor } from './io/safetensors.js';
 import { encodeOnnx } from './io/onnx.js';
@@ -82,6 +83,26 @@ interface Compiled {
 }
 
 const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite'];
+/** A stream's batches set the batch size and order: no batchSize or shuffle. */
+const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle');
+
+/** One batch of a stream. */
+export interface Batch {
+  x: Float32Array | number[][];
+  y: Targets | Uint8Array | number[] | number[][];
+}
+
+/** Training data as a stream: an (async) iterable of batches, or a function giving each epoch's. */
+export type BatchSource = AsyncIterable<Batch> | Iterable<Batch> | ((epoch: number) => AsyncIterable<Batch> | Iterable<Batch>);
+
+export type StreamFitOptions = Omit<FitOptions, 'batchSize' | 'shuffle'>;
+
+/** True for what fit treats as a stream (not an array of rows or a typed array). */
+function isBatchSource(value: unknown): value is BatchSource {
+  if (typeof value === 'function') return true;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  return Symbol.asyncIterator in value || Symbol.iterator in value;
+}
 
 export class Sequential {
   /** The engine this model runs on. */
@@ -178,7 +199,7 @@ export class Sequential {
     }
     const optimizer = optValue as Optimizer;
     if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.spec !== 'object' || typeof optimizer.lr !== 'number') {
-      throw typeError('compile(options.optimizer)', 'an optimizer made by sgd() or adam()', optValue);
+      throw typeError('compile(options.optimizer)', 'an optimizer made by sgd(), adam(), … or lion()', optValue);
     }
     let metrics: MetricName[] = [];
     if (metricsValue !== undefined) {
@@ -186,28 +207,46 @@ export class Sequential {
       metrics = metricsValue.map((m, i) => checkOneOf(`compile(options.metrics[${i}])`, m, metricNames));
     }
     this.disposePlan();
-    this.compiled = { loss, optimizer, metrics, state: new Float32Array(stateSlots(optimizer.spec) * this.params.length) };
+    const state = new Float32Array(stateSlots(optimizer.spec) * this.params.length);
+    initOptimizerState(optimizer.spec, state);
+    this.compiled = { loss, optimizer, metrics, state };
+    bindOptimizer(optimizer, { state, paramCount: this.params.length, counters: this.counters });
     this.counters.steps = 0;
   }
 
   /**
    * Trains the model. Resolves with the history of epochs; rejects with an AbortError when
    * the signal aborts, a NonFiniteLossError when the loss stops being finite.
+   * Data is either in memory (`fit(x, y, options)`) or a stream of `{ x, y }` batches
+   * (`fit(source, options)`: an async iterable, a Node Readable in object mode, or a function
+   * returning a fresh one per epoch), pulled as training goes, with backpressure.
    * @example await model.fit(x, y, { epochs: 10, batchSize: 64, validationData: [xv, yv] })
+   * @example await model.fit(() => readBatches('train.jsonl'), { epochs: 3 })
    */
-  async fit(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][], options: FitOptions = {}): Promise<History> {
+  async fit(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][], options?: FitOptions): Promise<History>;
+  async fit(source: BatchSource, options?: StreamFitOptions): Promise<History>;
+  async fit(x: unknown, y?: unknown, options?: unknown): Promise<History> {
     const compiled = this.checkCompiled('fit');
-    const o = checkObject('fit(options)', options);
-    checkKnownKeys('fit(options)', o, FIT_KEYS);
+    const streaming = isBatchSource(x);
+    const o = checkObject('fit(options)', (streaming ? y : options) ?? {});
+    checkKnownKeys('fit(options)', o, streaming ? STREAM_FIT_KEYS : FIT_KEYS);
     const { epochs: epochsValue, batchSize: batchValue, shuffle: shuffleValue, validationData, callbacks: cbValue } = o;
     const { onEpochEnd, schedule, signal, checkFinite: finiteValue } = o;
     const checkFinite = finiteValue === undefined ? true : checkBoolean('fit(options.checkFinite)', finiteValue);
-    const data = this.inputs('fit(x)', x, checkFinite);
-    const targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+    let source: EpochSource;
+    let batchSize: number;
+    if (streaming) {
+      source = this.streamSource(x, checkFinite);
+      batchSize = 1;
+    } else {
+      const data = this.inputs('fit(x)', x, checkFinite);
+      const targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+      batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
+      if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
+      const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
+      source = arraySource(data.x, targets.labels ?? targets.targets!, data.n, batchSize, shuffle, this.seed);
+    }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
-    const batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
-    if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
-    const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
     if (schedule !== undefined && typeof schedule !== 'function') throw typeError('fit(options.schedule)', 'a function (step, epoch) => lr', schedule);
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('fit(options.signal)', 'an AbortSignal', signal);
@@ -229,25 +268,40 @@ export class Sequential {
     const lrAt = schedule ? (step: number, epoch: number) => (schedule as (s: number, e: number) => number)(step, epoch) : () => baseLr;
     this.acquire('fit');
     try {
-      const history = await runFit({
-        plan: this.trackTraining(this.planFor(batchSize)),
-        x: data.x,
-        y: targets.labels ?? targets.targets!,
-        n: data.n,
+      return await runFit({
+        planFor: (batch) => this.trackTraining(this.planFor(batch)),
+        source,
         epochs,
-        batchSize,
-        shuffle,
-        seed: this.seed,
         lrAt,
         callbacks,
         signal: signal as AbortSignal | undefined,
         validate,
         counters: this.counters,
       });
-      return history;
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Batches of a stream, checked one by one as they arrive (`fit(source)[batch 3].x: …`). */
+  private streamSource(source: BatchSource, checkFinite: boolean): EpochSource {
+    let used = false;
+    const open = (epoch: number): AsyncIterable<unknown> | Iterable<unknown> => {
+      const iterable = typeof source === 'function' ? source(epoch) : source;
+      if (!isBatchSource(iterable) || typeof iterable === 'function') throw typeError('fit(source)', 'a function returning an (async) iterable of { x, y } batches', iterable);
+      if (typeof source !== 'function' && used) return [];
+      used = true;
+      return iterable;
+    };
+    const prepare = (batch: unknown, index: number) => {
+      const arg = `fit(source)[batch ${index}]`;
+      if (batch === null || typeof batch !== 'object') throw typeError(arg, 'an object { x, y }', batch);
+      const { x: bx, y: by } = batch as { x?: unknown; y?: unknown };
+      const data = this.inputs(`${arg}.x`, bx, checkFinite);
+      const t = toTargets(`${arg}.y`, by, data.n, this.outputSize, checkFinite);
+      return { x: data.x, labels: t.labels, targets: t.targets, n: data.n };
+    };
+    return streamSource(open, prepare, this.inputSize, this.outputSize);
   }
 
   /**

@@ -1,95 +1,184 @@
 /**
- * `downhill bench`: train-step throughput of the seed network (784-256-128-64-10, Adam) on
- * MNIST rows, native vs pure TS, measured in the same run. Medians of several timed fits
- * after a warm-up; never asserted anywhere, only printed.
+ * `downhill bench`: GEMM GFLOP/s, train samples/s and predict latency of the seed network
+ * (784-256-128-64-10, Adam), native engine at 1 and 2 threads and the pure-TS engine, all
+ * in one run; with `--peers`, OpenBLAS sgemm and PyTorch on the same shapes, network and
+ * batches, with the ratios. A readable table by default, one JSON document with `--json`.
+ * Never asserted anywhere, only printed (see bench/README.md for how to read it).
+ *
+ * The native pool's size is fixed when the addon loads (DOWNHILL_THREADS), so each native
+ * thread count is measured in a child process (`bench --worker`) started with it.
  */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadMnist, takeRows, MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
-import { Rng, shuffleInPlace } from '../random.js';
-import { dense } from '../layers.js';
-import { sequential } from '../model.js';
-import { adam } from '../optim/adam.js';
 import { tryNativeEngine } from '../engine/select.js';
-import { jsEngine } from '../engine/js/index.js';
+import { loadAddon } from '../engine/binding.js';
+import { gemmShapes, measureGemm, measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
+import { measurePeers, type Peers } from './bench-peers.js';
 import { formatHeader, formatRow, type Column } from './table.js';
 
-export interface TrainBenchRow {
-  engine: string;
-  isa: string;
-  threads: number;
-  batch: number;
-  samplesPerSecond: number;
-  min: number;
-  max: number;
-  runs: number;
+const TRAIN_BATCHES = [1, 32, 128, 512];
+const PREDICT_BATCHES = [1, 128];
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
+
+interface WorkerPart {
+  gemm: GemmRow[];
+  train: TrainRow[];
+  predict: PredictRow[];
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+interface Ratio {
+  what: string;
+  downhill: number;
+  peer: number;
+  ratio: number;
+  /** Target from issue 3 where it sets one (ratio ≥ target, or for ms: ratio of times). */
+  target?: number;
 }
 
-/** Samples/s of `runs` timed one-epoch fits over `rows` rows, after one warm-up fit. */
-async function measure(engine: 'native' | 'js', batch: number, rows: number, runs: number, x: Float32Array, y: Int32Array) {
-  const model = sequential({
-    inputSize: MNIST_PIXELS,
-    seed: 1,
-    engine,
-    layers: [dense(256, { activation: 'relu' }), dense(128, { activation: 'relu' }), dense(64, { activation: 'relu' }), dense(MNIST_CLASSES, { activation: 'softmax' })],
+export interface BenchResult {
+  machine: Record<string, unknown>;
+  gemm: GemmRow[];
+  train: TrainRow[];
+  predict: PredictRow[];
+  peers?: Peers;
+  ratios?: Ratio[];
+}
+
+/** The native measurements of one process (its DOWNHILL_THREADS). */
+async function worker(spec: string): Promise<number> {
+  const { runs, quick } = JSON.parse(spec) as { runs: number; quick: boolean };
+  const part: WorkerPart = {
+    gemm: measureGemm(gemmShapes(quick), runs),
+    train: await measureTrain('native', TRAIN_BATCHES, runs, quick),
+    predict: await measurePredict('native', PREDICT_BATCHES, runs),
+  };
+  process.stdout.write(JSON.stringify(part) + '\n');
+  return 0;
+}
+
+function runWorker(threads: number, runs: number, quick: boolean): WorkerPart {
+  const r = spawnSync(process.execPath, [BIN, 'bench', '--worker', JSON.stringify({ runs, quick })], {
+    env: { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: 'native' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
   });
-  model.compile({ loss: 'categoricalCrossentropy', optimizer: adam({ lr: 1e-3 }) });
-  const xs = x.subarray(0, rows * MNIST_PIXELS);
-  const ys = y.subarray(0, rows);
-  await model.fit(xs, ys, { epochs: 1, batchSize: batch });
-  const rates: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    await model.fit(xs, ys, { epochs: 1, batchSize: batch, checkFinite: false });
-    rates.push(rows / ((performance.now() - t0) / 1000));
-  }
-  const info = model.engineInfo;
-  model.dispose();
-  return { engine: info.name, isa: info.isa, threads: info.threads, batch, samplesPerSecond: median(rates), min: Math.min(...rates), max: Math.max(...rates), runs };
+  if (r.status !== 0) throw new Error(`bench worker (DOWNHILL_THREADS=${threads}) failed: ${r.stderr || r.error?.message}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as WorkerPart;
 }
 
-const COLUMNS: Column[] = [
-  { title: 'engine', width: 7 },
-  { title: 'isa', width: 6 },
-  { title: 'threads', width: 7 },
-  { title: 'batch', width: 5 },
-  { title: 'samples/s (median)', width: 18 },
-  { title: 'range', width: 17 },
-  { title: 'native/js', width: 9 },
-];
+function ratios(res: BenchResult): Ratio[] {
+  const out: Ratio[] = [];
+  const peers = res.peers;
+  const seedTarget = (label: string) => (label === 'square' ? undefined : 1.0);
+  if (peers?.openblas) {
+    for (const g of res.gemm) {
+      const p = peers.openblas.gemm.find((q) => q.m === g.m && q.n === g.n && q.k === g.k && q.transA === g.transA && q.transB === g.transB && q.threads === g.threads);
+      if (!p) continue;
+      const target = g.label === 'square' ? (g.m >= 1024 ? 0.95 : undefined) : seedTarget(g.label);
+      out.push({ what: `gemm ${g.m}x${g.n}x${g.k}${g.transA ? ' Aᵀ' : ''}${g.transB ? ' Bᵀ' : ''} (${g.label}), ${g.threads}t vs OpenBLAS`, downhill: g.gflops, peer: p.gflops, ratio: g.gflops / p.gflops, target });
+    }
+  }
+  const train = (b: number, t: number) => res.train.find((r) => r.engine === 'native' && r.batch === b && r.threads === t);
+  if (peers?.torch) {
+    const trainTargets: Record<number, number> = { 32: 3, 128: 2, 512: 1.2 };
+    for (const p of peers.torch.train) {
+      if (p.setting === 'intra2') continue;
+      const d = train(p.batch, p.threads);
+      if (d) out.push({ what: `train batch ${p.batch}, ${p.threads}t vs PyTorch ${p.setting} (samples/s)`, downhill: d.samplesPerSecond, peer: p.samplesPerSecond, ratio: d.samplesPerSecond / p.samplesPerSecond, target: p.threads === 2 ? trainTargets[p.batch] : undefined });
+    }
+    for (const p of peers.torch.predict) {
+      if (p.setting !== 'intra1-blas2') continue;
+      for (const mode of ['sync', 'async'] as const) {
+        const d = res.predict.find((r) => r.engine === 'native' && r.batch === p.batch && r.threads === 2 && r.mode === mode);
+        if (d) out.push({ what: `predict batch ${p.batch} ${mode}, 2t vs PyTorch ${p.setting} (speed-up: torch ms / ours)`, downhill: d.ms, peer: p.ms, ratio: p.ms / d.ms, target: p.batch === 128 ? 2 : undefined });
+      }
+    }
+  }
+  for (const b of TRAIN_BATCHES) {
+    const one = train(b, 1);
+    const two = train(b, 2);
+    if (one && two) out.push({ what: `train batch ${b}: 2 threads / 1 thread`, downhill: two.samplesPerSecond, peer: one.samplesPerSecond, ratio: two.samplesPerSecond / one.samplesPerSecond, target: b === 512 ? 1.8 : undefined });
+  }
+  return out;
+}
+
+const fmt = (x: number, digits = 1) => x.toFixed(digits);
+const range = (min: number, max: number, digits = 1) => `${min.toFixed(digits)}–${max.toFixed(digits)}`;
+
+function printTables(res: BenchResult, runs: number): void {
+  const w = (s: string) => process.stdout.write(s + '\n');
+  const m = res.machine;
+  w(`downhill bench: medians of ${runs} runs after a warm-up (range in brackets)`);
+  w(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, native isa ${m.isa ?? 'n/a'}\n`);
+  if (res.gemm.length) {
+    const cols: Column[] = [{ title: 'gemm m×n×k', width: 16 }, { title: 'op', width: 5 }, { title: 'shape', width: 16 }, { title: 'threads', width: 7 }, { title: 'GFLOP/s', width: 8 }, { title: 'range', width: 13 }];
+    w(formatHeader(cols));
+    for (const g of res.gemm) w(formatRow(cols, [`${g.m}×${g.n}×${g.k}`, `${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'}`, g.label, String(g.threads), fmt(g.gflops), range(g.min, g.max)]));
+    w('');
+  }
+  const tcols: Column[] = [{ title: 'train', width: 7 }, { title: 'isa', width: 6 }, { title: 'threads', width: 7 }, { title: 'batch', width: 5 }, { title: 'samples/s', width: 10 }, { title: 'range', width: 17 }];
+  w(formatHeader(tcols));
+  for (const r of res.train) w(formatRow(tcols, [r.engine, r.isa, String(r.threads), String(r.batch), Math.round(r.samplesPerSecond).toString(), `${Math.round(r.min)}–${Math.round(r.max)}`]));
+  w('');
+  const pcols: Column[] = [{ title: 'predict', width: 7 }, { title: 'isa', width: 6 }, { title: 'threads', width: 7 }, { title: 'batch', width: 5 }, { title: 'mode', width: 5 }, { title: 'ms/call', width: 9 }, { title: 'range', width: 17 }];
+  w(formatHeader(pcols));
+  for (const r of res.predict) w(formatRow(pcols, [r.engine, r.isa, String(r.threads), String(r.batch), r.mode, r.ms.toFixed(4), range(r.min, r.max, 4)]));
+  if (res.peers) {
+    w('');
+    for (const s of res.peers.skipped) w(`peer skipped: ${s}`);
+    if (res.peers.openblas) w(`OpenBLAS: ${res.peers.openblas.config} (core ${res.peers.openblas.core})`);
+    if (res.peers.torch) {
+      w(`PyTorch ${res.peers.torch.version}:`);
+      for (const t of res.peers.torch.train) w(`  train ${t.setting} batch ${t.batch}: ${Math.round(t.samplesPerSecond)} samples/s (${Math.round(t.min)}–${Math.round(t.max)})`);
+      for (const t of res.peers.torch.predict) w(`  predict ${t.setting} batch ${t.batch}: ${t.ms.toFixed(4)} ms (${range(t.min, t.max, 4)})`);
+    }
+  }
+  if (res.ratios?.length) {
+    w('');
+    const rcols: Column[] = [{ title: 'ratio', width: 78 }, { title: 'downhill', width: 10 }, { title: 'peer', width: 10 }, { title: 'ratio', width: 6 }, { title: 'target', width: 6 }, { title: 'holds', width: 5 }];
+    w(formatHeader(rcols));
+    for (const r of res.ratios) {
+      const digits = r.downhill < 10 ? 4 : 1;
+      w(formatRow(rcols, [r.what, r.downhill.toFixed(digits), r.peer.toFixed(digits), `${r.ratio.toFixed(2)}x`, r.target ? `${r.target}x` : '', r.target ? (r.ratio >= r.target ? 'yes' : 'NO') : '']));
+    }
+  }
+}
 
 /** Runs the benchmark; returns the exit code. */
 export async function bench(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' } }, strict: true });
-  const runs = values.runs ? Math.max(1, Number(values.runs) | 0) : values.quick ? 3 : 7;
-  const data = loadMnist();
-  // The package lists digits in order; a seeded shuffle makes any prefix a realistic mix.
-  const rowsOrder = shuffleInPlace(Int32Array.from({ length: data.n }, (_, i) => i), new Rng(7));
-  const { x, y } = takeRows(data, rowsOrder, MNIST_PIXELS);
-  const engines: ('native' | 'js')[] = tryNativeEngine().engine ? ['native', 'js'] : ['js'];
-  const rows: TrainBenchRow[] = [];
-  for (const batch of [32, 128, 512]) {
-    for (const engine of engines) {
-      const n = engine === 'native' ? (values.quick ? 4096 : 8192) : values.quick ? 1024 : 2048;
-      rows.push(await measure(engine, batch, Math.min(n, data.n), runs, x, y));
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' }, peers: { type: 'boolean' }, threads: { type: 'string' }, worker: { type: 'string' } },
+    strict: true,
+  });
+  if (values.worker !== undefined) return worker(values.worker);
+  const quick = values.quick ?? false;
+  const runs = values.runs ? Math.max(1, Number(values.runs) | 0) : quick ? 3 : 7;
+  const threadCounts = (values.threads ?? '1,2').split(',').map((s) => Math.max(1, Number(s) | 0));
+  const native = tryNativeEngine().engine !== undefined;
+  const info = native ? loadAddon().addon?.info() : undefined;
+  const res: BenchResult = {
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}`, isa: info?.isa, isaAvailable: info?.isaAvailable, defaultThreads: info?.threads },
+    gemm: [],
+    train: [],
+    predict: [],
+  };
+  if (native) {
+    for (const t of threadCounts) {
+      const part = runWorker(t, runs, quick);
+      res.gemm.push(...part.gemm);
+      res.train.push(...part.train);
+      res.predict.push(...part.predict);
     }
   }
-  const machine = { cpus: (await import('node:os')).cpus()[0]?.model ?? 'unknown', cores: (await import('node:os')).availableParallelism(), node: process.version };
-  if (values.json) {
-    process.stdout.write(JSON.stringify({ machine, jsEngine: jsEngine.info().version, train: rows }) + '\n');
-    return 0;
-  }
-  process.stdout.write(`train step, 784-256-128-64-10 + Adam on MNIST rows; median of ${runs} one-epoch fits after a warm-up\n`);
-  process.stdout.write(`machine: ${machine.cpus}, ${machine.cores} cores, node ${machine.node}\n\n${formatHeader(COLUMNS)}\n`);
-  for (const r of rows) {
-    const js = rows.find((o) => o.engine === 'js' && o.batch === r.batch);
-    const ratio = r.engine === 'native' && js ? `${(r.samplesPerSecond / js.samplesPerSecond).toFixed(1)}x` : '';
-    process.stdout.write(formatRow(COLUMNS, [r.engine, r.isa, String(r.threads), String(r.batch), Math.round(r.samplesPerSecond).toString(), `${Math.round(r.min)}–${Math.round(r.max)}`, ratio]) + '\n');
-  }
+  res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
+  res.predict.push(...(await measurePredict('js', PREDICT_BATCHES, Math.min(runs, 5))));
+  if (values.peers) res.peers = measurePeers(gemmShapes(quick), threadCounts, TRAIN_BATCHES.filter((b) => b > 1), PREDICT_BATCHES, runs);
+  res.ratios = ratios(res);
+  if (values.json) process.stdout.write(JSON.stringify(res) + '\n');
+  else printTables(res, runs);
   return 0;
 }

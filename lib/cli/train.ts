@@ -74,7 +74,7 @@ export async function train(options: TrainOptions, out: NodeJS.WritableStream, e
     validationData: [data.validation.x, data.validation.y],
     callbacks: [
       {
-        onProgress: (p) => bar?.update(`epoch ${p.epoch}`, p.step, p.stepsPerEpoch, `loss ${p.loss.toFixed(4)}`),
+        onProgress: (p) => bar?.update(`epoch ${p.epoch}`, p.step, p.stepsPerEpoch ?? p.step, `loss ${p.loss.toFixed(4)}`),
         onEpochEnd: (log) => {
           bar?.clear();
           say(formatRow(COLUMNS, [

@@ -42,7 +42,7 @@ export interface RawAddon {
   info(): { isa: string; isaAvailable: string[]; threads: number };
   Plan: new (spec: RawPlanSpec, params: Float32Array, grads: Float32Array, state: Float32Array) => RawPlan;
   /**
-   * Test hook: C = alpha·op(A)·op(B) + beta·C with the kernels of the named ISA
+   * Test and bench hook: C = epilogue(alpha·op(A)·op(B) + beta·C) with the kernels of the named ISA
    * (row-major, op(A) is m×k, op(B) is k×n, leading dimensions in elements).
    */
   gemm(
@@ -60,6 +60,23 @@ export interface RawAddon {
     beta: number,
     c: Float32Array,
     ldc: number,
+    /** Optional epilogue: + bias[j] per column (n values), then ReLU when `relu`. */
+    bias?: Float32Array | null,
+    relu?: boolean,
+  ): void;
+  /**
+   * Test hook: one fused optimizer step t (from 1) with learning rate lr, clipping included,
+   * with the kernels of the named ISA on the thread pool, exactly as a Plan's train step
+   * runs it. grads has params.length values, state stateSlots(spec) × params.length.
+   */
+  optimizerStep(
+    isa: string,
+    spec: OptimizerSpec,
+    lr: number,
+    t: number,
+    params: Float32Array,
+    grads: Float32Array,
+    state: Float32Array,
   ): void;
 }
 

@@ -1,8 +1,7 @@
-import { checkInRange, checkKnownKeys, checkNonNegative, checkObject, checkPositive } from '../validate.js';
-import type { Optimizer } from './optimizer.js';
+import { makeOptimizer, OptionReader, type CommonOptions, type Optimizer } from './optimizer.js';
 
-export interface AdamOptions {
-  /** Learning rate, ≥ 0. Default 1e-3. */
+export interface AdamOptions extends CommonOptions {
+  /** Learning rate, > 0. Default 1e-3. */
   lr?: number;
   /** Decay of the first moment, in [0, 1). Default 0.9. */
   beta1?: number;
@@ -12,35 +11,33 @@ export interface AdamOptions {
   eps?: number;
   /** L2 penalty (Adam) or decoupled decay (AdamW), ≥ 0. Default 0 (Adam), 0.01 (AdamW). */
   weightDecay?: number;
+  /** Use the running maximum of the second moment (Reddi et al. 2018). Default false. */
+  amsgrad?: boolean;
 }
 
 function build(name: 'adam' | 'adamw', options: AdamOptions, decoupled: boolean): Optimizer {
-  const o = checkObject(`${name}(options)`, options);
-  checkKnownKeys(`${name}(options)`, o, ['lr', 'beta1', 'beta2', 'eps', 'weightDecay']);
-  const { lr: lrValue, beta1: b1Value, beta2: b2Value, eps: epsValue, weightDecay: wdValue } = o;
-  const lr = lrValue === undefined ? 1e-3 : checkNonNegative(`${name}(options.lr)`, lrValue);
-  const beta1 = b1Value === undefined ? 0.9 : checkInRange(`${name}(options.beta1)`, b1Value, 0, 1, true);
-  const beta2 = b2Value === undefined ? 0.999 : checkInRange(`${name}(options.beta2)`, b2Value, 0, 1, true);
-  const eps = epsValue === undefined ? 1e-8 : checkPositive(`${name}(options.eps)`, epsValue);
-  const weightDecay = wdValue === undefined ? (decoupled ? 0.01 : 0) : checkNonNegative(`${name}(options.weightDecay)`, wdValue);
-  return Object.freeze({
-    name,
-    lr,
-    spec: Object.freeze({ kind: 'adam', beta1, beta2, eps, weightDecay, decoupled }),
-  });
+  const r = new OptionReader(name, options, ['beta1', 'beta2', 'eps', 'amsgrad']);
+  const { lr, weightDecay, clip } = r.common(1e-3, decoupled ? 0.01 : 0);
+  const beta1 = r.unit('beta1', 0.9);
+  const beta2 = r.unit('beta2', 0.999);
+  const eps = r.positive('eps', 1e-8);
+  const amsgrad = r.boolean('amsgrad', false);
+  return makeOptimizer(name, lr, { kind: 'adam', beta1, beta2, eps, weightDecay, decoupled, ...(amsgrad && { amsgrad }), ...clip });
 }
 
 /**
- * Adam, PyTorch's formula (t from 1): g ← g + wd·θ; m ← β1·m + (1 − β1)·g;
- * v ← β2·v + (1 − β2)·g²; θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + eps).
- * @example adam({ lr: 1e-3 })
+ * Adam, PyTorch's formula (torch.optim.Adam, Kingma & Ba 2015), t from 1:
+ * g ← g + wd·θ; m ← β1·m + (1 − β1)·g; v ← β2·v + (1 − β2)·g²; amsgrad: v̂ ← max(v̂, v), used for v;
+ * θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + eps).
+ * @example adam({ lr: 1e-3, amsgrad: true })
  */
 export function adam(options: AdamOptions = {}): Optimizer {
   return build('adam', options, false);
 }
 
 /**
- * AdamW: Adam with decoupled weight decay θ ← θ·(1 − lr·wd) before the Adam step.
+ * AdamW (torch.optim.AdamW, Loshchilov & Hutter 2019): Adam with decoupled weight decay,
+ * θ ← θ·(1 − lr·wd) before the Adam step (no L2 term in g).
  * @example adamw({ lr: 1e-3, weightDecay: 0.01 })
  */
 export function adamw(options: AdamOptions = {}): Optimizer {

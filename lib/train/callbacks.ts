@@ -21,7 +21,8 @@ export interface Progress {
   epoch: number;
   /** Steps of this epoch completed so far. */
   step: number;
-  stepsPerEpoch: number;
+  /** Known for in-memory data; undefined for a stream. */
+  stepsPerEpoch: number | undefined;
   /** Mean loss of the epoch's completed steps. */
   loss: number;
 }

@@ -3,22 +3,18 @@
  * chunk of batches. Everything here is plain data; the model layer validates before calling.
  */
 import { AbortError, NonFiniteLossError, rangeError } from '../errors.js';
-import type { Plan, Targets } from '../engine/engine.js';
-import { epochOrder } from '../random.js';
+import type { Plan } from '../engine/engine.js';
 import type { Callback, EpochLog, History } from './callbacks.js';
+import type { EpochSource } from './sources.js';
 
 /** Learning rate for a global step (0-based) in a 0-based epoch. */
 export type LrFunction = (step: number, epoch: number) => number;
 
 export interface FitJob {
-  plan: Plan;
-  x: Float32Array;
-  y: Targets;
-  n: number;
+  /** The engine plan for batches of up to `batch` rows. */
+  planFor(batch: number): Plan;
+  source: EpochSource;
   epochs: number;
-  batchSize: number;
-  shuffle: boolean;
-  seed: number;
   /** Epochs and optimizer steps done so far over all fits; advanced as work completes. */
   counters: { epochs: number; steps: number };
   lrAt: LrFunction;
@@ -28,72 +24,75 @@ export interface FitJob {
   validate?: () => Promise<{ loss: number; accuracy: number }>;
 }
 
-/** Rows per engine call: large enough that the call overhead vanishes, small enough for timely progress and abort. */
-const ROWS_PER_CALL = 4096;
-
 function abortError(signal: AbortSignal): AbortError {
   return new AbortError('fit was aborted', { cause: signal.reason });
 }
 
 /** Runs the epochs of a job; resolves with the history or rejects (AbortError, NonFiniteLossError, a callback's error). */
 export async function runFit(job: FitJob): Promise<History> {
-  const { plan, x, y, n, batchSize, signal } = job;
-  const stepsPerEpoch = Math.ceil(n / batchSize);
-  const stepsPerCall = Math.max(1, Math.min(stepsPerEpoch, Math.floor(ROWS_PER_CALL / batchSize)));
-  const order = new Int32Array(n);
-  const lrs = new Float32Array(stepsPerCall);
-  const lossOut = new Float32Array(stepsPerCall);
-  const correctOut = new Int32Array(stepsPerCall);
+  const { source, signal } = job;
+  let lrs = new Float32Array(0);
+  let lossOut = new Float32Array(0);
+  let correctOut = new Int32Array(0);
   const history: History = { epochs: [] };
   let stopRequested = false;
   const control = { stop: () => void (stopRequested = true) };
   const counters = job.counters;
-  const onAbort = () => plan.cancel();
+  let plan: Plan | undefined;
+  const onAbort = () => plan?.cancel();
   signal?.addEventListener('abort', onAbort);
   try {
     for (const cb of job.callbacks) await cb.onTrainBegin?.();
     for (let e = 0; e < job.epochs && !stopRequested; e++) {
       const epoch = counters.epochs;
       const started = performance.now();
-      epochOrder(n, job.seed, epoch, job.shuffle, order);
       let lossSum = 0;
       let correct = 0;
       let lr = 0;
-      for (let first = 0; first < stepsPerEpoch; ) {
+      let rowsSeen = 0;
+      let stepInEpoch = 0;
+      for await (const chunk of source.chunks(epoch)) {
         if (signal?.aborted) throw abortError(signal);
-        const steps = Math.min(stepsPerCall, stepsPerEpoch - first);
+        const { steps, batchSize } = chunk;
+        if (lrs.length < steps) {
+          lrs = new Float32Array(steps);
+          lossOut = new Float32Array(steps);
+          correctOut = new Int32Array(steps);
+        }
         for (let s = 0; s < steps; s++) {
           lr = job.lrAt(counters.steps + s, epoch);
           if (!Number.isFinite(lr) || lr < 0) throw rangeError('fit(options.schedule)', `a finite learning rate ≥ 0 at step ${counters.steps + s}`, lr);
           lrs[s] = lr;
         }
-        const rowStart = first * batchSize;
-        const indices = order.subarray(rowStart, Math.min(n, (first + steps) * batchSize));
+        plan = job.planFor(batchSize);
         const done = await plan.trainSteps({
-          x, y, indices, batchSize,
+          x: chunk.x, y: chunk.y, indices: chunk.indices, batchSize,
           lrs: lrs.subarray(0, steps),
           stepStart: counters.steps,
           lossOut, correctOut,
         });
         for (let s = 0; s < done; s++) {
-          const rows = Math.min(batchSize, n - (first + s) * batchSize);
+          const rows = Math.min(batchSize, chunk.rows - s * batchSize);
           lossSum += lossOut[s] * rows;
           correct += correctOut[s];
+          rowsSeen += rows;
         }
         counters.steps += done;
         if (done < steps) {
           if (signal?.aborted) throw abortError(signal);
-          throw new NonFiniteLossError(epoch + 1, first + done + 1, lossOut[done]);
+          throw new NonFiniteLossError(epoch + 1, stepInEpoch + done + 1, lossOut[done]);
         }
-        first += steps;
-        const seen = Math.min(n, first * batchSize);
-        for (const cb of job.callbacks) cb.onProgress?.({ epoch: epoch + 1, step: first, stepsPerEpoch, loss: lossSum / seen });
+        stepInEpoch += steps;
+        for (const cb of job.callbacks) cb.onProgress?.({ epoch: epoch + 1, step: stepInEpoch, stepsPerEpoch: source.stepsPerEpoch, loss: lossSum / rowsSeen });
+      }
+      if (rowsSeen === 0) {
+        throw new RangeError(`fit: epoch ${epoch + 1} received no data (a stream can be read once: pass a function that returns a new iterable for every epoch)`);
       }
       const v = job.validate ? await job.validate() : undefined;
       const log: EpochLog = {
         epoch: epoch + 1,
-        loss: lossSum / n,
-        accuracy: correct / n,
+        loss: lossSum / rowsSeen,
+        accuracy: correct / rowsSeen,
         ...(v && { valLoss: v.loss, valAccuracy: v.accuracy }),
         lr,
         seconds: (performance.now() - started) / 1000,

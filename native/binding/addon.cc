@@ -1,5 +1,5 @@
 // Addon entry: context-aware (one Addon instance per env), exports exactly RawAddon of
-// lib/engine/binding.ts: version, info(), Plan, gemm().
+// lib/engine/binding.ts: version, info(), Plan, gemm(), optimizerStep().
 #include "binding/addon.h"
 
 #include <algorithm>
@@ -35,6 +35,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceValue("version", Napi::String::New(env, DH_VERSION), napi_enumerable),
                            InstanceMethod("info", &Addon::Info, napi_enumerable),
                            InstanceMethod("gemm", &Addon::Gemm, napi_enumerable),
+                           InstanceMethod("optimizerStep", &Addon::OptimizerStep, napi_enumerable),
                            InstanceValue("Plan", PlanWrap::Define(env), napi_enumerable),
                        });
 }
@@ -53,7 +54,8 @@ Napi::Value Addon::Info(const Napi::CallbackInfo& info) {
   });
 }
 
-// gemm(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): the test hook.
+// gemm(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc[, bias[, relu]]): the
+// test and bench hook (C = epilogue(alpha·op(A)·op(B) + beta·C), epilogue = + bias, then ReLU).
 Napi::Value Addon::Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, "gemm", [&]() -> Napi::Value {
@@ -62,7 +64,7 @@ Napi::Value Addon::Gemm(const Napi::CallbackInfo& info) {
     const std::string isa_name = isa_v.As<Napi::String>().Utf8Value();
     runtime::Isa isa;
     if (!runtime::parse_isa(isa_name, &isa))
-      throw_range(env, "gemm(isa): expected one of 'scalar', 'avx2', 'avx512', received '" + isa_name + "'");
+      throw_range(env, "gemm(isa): expected one of 'scalar', 'avx2', 'avx512', 'neon', received '" + isa_name + "'");
     const kernels::KernelTable* table = runtime::table_for(isa);
     if (!table) {
       std::string avail;
@@ -107,6 +109,16 @@ Napi::Value Addon::Gemm(const Napi::CallbackInfo& info) {
     g.a = a.data;
     g.b = b.data;
     g.c = c.data;
+    // Optional epilogue (bias, relu): the fused bias/ReLU output write of the forward pass.
+    if (info.Length() > 14 && !info[14].IsUndefined() && !info[14].IsNull()) {
+      const View<float> bias = f32_array(info[14], "gemm(bias)");
+      if (bias.length < g.n)
+        throw_range(env, "gemm(bias): expected a Float32Array of at least " + std::to_string(g.n) +
+                             " values (one per column), received " + describe(bias.object));
+      g.bias = bias.data;
+      const bool relu = info.Length() > 15 && !info[15].IsUndefined() && bool_arg(info[15], "gemm(relu)");
+      g.epilogue = relu ? kernels::Epilogue::kBiasRelu : kernels::Epilogue::kBias;
+    }
     if (g.m == 0 || g.n == 0) return env.Undefined();
 
     HookWorkspace& hw = hook_ws_[static_cast<int>(isa)];

@@ -22,6 +22,7 @@ class Addon : public Napi::Addon<Addon> {
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Gemm(const Napi::CallbackInfo& info);
+  Napi::Value OptimizerStep(const Napi::CallbackInfo& info);  // optimizer_hook.cc
 
   const kernels::KernelTable* table_ = nullptr;
   std::shared_ptr<JobRegistry> jobs_;

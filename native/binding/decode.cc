@@ -85,6 +85,76 @@ bool bool_arg(const Napi::Value& v, const std::string& name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+namespace {
+
+// An optional number field: `fallback` when undefined, else a finite number >= lo.
+// (lo is 0 for every caller.)
+double optional_number(const Napi::Object& o, const char* key, const std::string& name, double fallback, double lo) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  const double d = finite_arg(v, name + "." + key);
+  if (d < lo) throw_range(v.Env(), name + "." + key + ": expected a number >= 0, received " + describe(v).substr(7));
+  return d;
+}
+
+bool optional_bool(const Napi::Object& o, const char* key, const std::string& name) {
+  const Napi::Value v = o.Get(key);
+  return v.IsUndefined() ? false : bool_arg(v, name + "." + key);
+}
+
+}  // namespace
+
+plan::OptimizerSpec decode_optimizer(const Napi::Value& v, const std::string& name) {
+  Napi::Env env = v.Env();
+  const Napi::Object opt = object_arg(v, name);
+  const std::string kind = string_arg(opt.Get("kind"), name + ".kind");
+  plan::OptimizerSpec os;
+  using K = plan::OptimizerSpec::Kind;
+  auto num = [&](const char* key) { return finite_arg(opt.Get(key), name + "." + key); };
+  auto flag = [&](const char* key) { return bool_arg(opt.Get(key), name + "." + key); };
+  if (kind == "sgd") {
+    os.kind = K::kSgd;
+    os.momentum = num("momentum");
+    os.dampening = num("dampening");
+    os.nesterov = flag("nesterov");
+  } else if (kind == "adam") {
+    os.kind = K::kAdam;
+    os.beta1 = num("beta1");
+    os.beta2 = num("beta2");
+    os.eps = num("eps");
+    os.decoupled = flag("decoupled");
+    os.amsgrad = optional_bool(opt, "amsgrad", name);
+  } else if (kind == "adagrad") {
+    os.kind = K::kAdagrad;
+    os.lr_decay = num("lrDecay");
+    os.initial_accumulator_value = num("initialAccumulatorValue");
+    os.eps = num("eps");
+  } else if (kind == "adadelta") {
+    os.kind = K::kAdadelta;
+    os.rho = num("rho");
+    os.eps = num("eps");
+  } else if (kind == "rmsprop") {
+    os.kind = K::kRmsprop;
+    os.alpha = num("alpha");
+    os.eps = num("eps");
+    os.momentum = num("momentum");
+    os.centered = flag("centered");
+  } else if (kind == "adamax" || kind == "nadam" || kind == "radam" || kind == "lion") {
+    os.kind = kind == "adamax" ? K::kAdamax : kind == "nadam" ? K::kNadam : kind == "radam" ? K::kRadam : K::kLion;
+    os.beta1 = num("beta1");
+    os.beta2 = num("beta2");
+    if (kind != "lion") os.eps = num("eps");
+    if (kind == "nadam") os.momentum_decay = num("momentumDecay");
+  } else {
+    throw_range(env, name + ".kind: expected one of 'sgd', 'adam', 'adagrad', 'adadelta', 'rmsprop', 'adamax', "
+                     "'nadam', 'radam', 'lion', received '" + kind + "'");
+  }
+  os.weight_decay = num("weightDecay");
+  os.clip_norm = optional_number(opt, "clipNorm", name, 0, 0);
+  os.clip_value = optional_number(opt, "clipValue", name, 0, 0);
+  return os;
+}
+
 plan::Spec decode_spec(const Napi::Value& v, int threads) {
   Napi::Env env = v.Env();
   const Napi::Object o = object_arg(v, "spec");
@@ -127,25 +197,7 @@ plan::Spec decode_spec(const Napi::Value& v, int threads) {
     spec.layers.push_back(l);
   }
 
-  const Napi::Object opt = object_arg(o.Get("optimizer"), "spec.optimizer");
-  const std::string kind = string_arg(opt.Get("kind"), "spec.optimizer.kind");
-  plan::OptimizerSpec& os = spec.optimizer;
-  if (kind == "sgd") {
-    os.kind = plan::OptimizerSpec::Kind::kSgd;
-    os.momentum = finite_arg(opt.Get("momentum"), "spec.optimizer.momentum");
-    os.dampening = finite_arg(opt.Get("dampening"), "spec.optimizer.dampening");
-    os.nesterov = bool_arg(opt.Get("nesterov"), "spec.optimizer.nesterov");
-    os.weight_decay = finite_arg(opt.Get("weightDecay"), "spec.optimizer.weightDecay");
-  } else if (kind == "adam") {
-    os.kind = plan::OptimizerSpec::Kind::kAdam;
-    os.beta1 = finite_arg(opt.Get("beta1"), "spec.optimizer.beta1");
-    os.beta2 = finite_arg(opt.Get("beta2"), "spec.optimizer.beta2");
-    os.eps = finite_arg(opt.Get("eps"), "spec.optimizer.eps");
-    os.weight_decay = finite_arg(opt.Get("weightDecay"), "spec.optimizer.weightDecay");
-    os.decoupled = bool_arg(opt.Get("decoupled"), "spec.optimizer.decoupled");
-  } else {
-    throw_range(env, "spec.optimizer.kind: expected 'sgd' or 'adam', received '" + kind + "'");
-  }
+  spec.optimizer = decode_optimizer(o.Get("optimizer"), "spec.optimizer");
 
   const std::string err = plan::validate(spec, threads);
   if (!err.empty()) throw_range(env, err);

@@ -31,6 +31,10 @@ size_t integer_arg(const Napi::Value& v, const std::string& name, double lo, dou
 double finite_arg(const Napi::Value& v, const std::string& name);
 bool bool_arg(const Napi::Value& v, const std::string& name);
 
+// An OptimizerSpec object (lib/engine/engine.ts): kind and its finite hyper-parameters;
+// amsgrad, clipNorm, clipValue optional. TypeError/RangeError naming `name`.field.
+plan::OptimizerSpec decode_optimizer(const Napi::Value& v, const std::string& name);
+
 // The PlanSpec object (TypeError for a missing or wrong-typed field, RangeError for a bad
 // value, including plan::validate's structural checks), before anything is allocated.
 plan::Spec decode_spec(const Napi::Value& v, int threads);

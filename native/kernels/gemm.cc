@@ -84,6 +84,31 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
   }
 }
 
+// A few rows, B read in place (kernels.inc, f32_gemm_direct): columns split in 64-wide
+// ranges when the product is big enough to share; bitwise the packed path either way.
+void gemm_direct(const KernelTable& t, const GemmArgs& g, int nt, runtime::ThreadPool* pool) {
+  const size_t kc = static_cast<size_t>(t.blocks.kc);
+  const bool has_bias = g.epilogue != Epilogue::kNone;
+  const bool relu = g.epilogue == Epilogue::kBiasRelu;
+  auto columns = [&](size_t j0, size_t j1) {
+    t.f32_gemm_direct(g.m, j1 - j0, g.k, kc, g.a, g.lda, g.b + j0, g.ldb, g.c + j0, g.ldc, g.alpha, g.beta,
+                      has_bias ? g.bias + j0 : nullptr, relu);
+  };
+  constexpr size_t kAlignCols = 64;
+  const size_t chunks = (g.n + kAlignCols - 1) / kAlignCols;
+  nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), chunks));
+  if (nt <= 1) {
+    columns(0, g.n);
+    return;
+  }
+  auto job = [&](int task, int ntasks, int /*slot*/) {
+    const size_t j0 = std::min(g.n, chunks * static_cast<size_t>(task) / static_cast<size_t>(ntasks) * kAlignCols);
+    const size_t j1 = std::min(g.n, chunks * static_cast<size_t>(task + 1) / static_cast<size_t>(ntasks) * kAlignCols);
+    if (j0 < j1) columns(j0, j1);
+  };
+  pool->run(nt, nt, job);
+}
+
 // Splits tm×tn tiles over at most nt threads as a pr×pc grid: least tiles per thread, then
 // least packing (rows + columns per thread).
 void choose_grid(size_t tm, size_t tn, int nt, int* pr_out, int* pc_out) {
@@ -141,21 +166,25 @@ void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runt
   const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   int nt = pool ? std::min(pool->size(), ws.threads()) : 1;
   nt = static_cast<int>(std::min<double>(nt, std::max(1.0, macs / kMinMacsPerThread)));
+  if (!g.trans_a && !g.trans_b && g.m <= static_cast<size_t>(kMaxDirectRows)) {
+    gemm_direct(t, g, nt, pool);
+    return;
+  }
   nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), tm * tn));
   if (nt <= 1) {
     gemm_block(t, g, 0, g.m, 0, g.n, ws.scratch(0));
     return;
   }
-  auto job = [&](int tid, int threads) {
-    int pr, pc;
-    choose_grid(tm, tn, threads, &pr, &pc);
-    if (tid >= pr * pc) return;
-    const size_t r = static_cast<size_t>(tid / pc), c = static_cast<size_t>(tid % pc);
+  int pr, pc;
+  choose_grid(tm, tn, nt, &pr, &pc);
+  // One task per rectangle; whichever thread claims it packs with its own scratch (slot).
+  auto job = [&](int task, int /*ntasks*/, int slot) {
+    const size_t r = static_cast<size_t>(task / pc), c = static_cast<size_t>(task % pc);
     const size_t i0 = std::min(g.m, r * tm / pr * MR), i1 = std::min(g.m, (r + 1) * tm / pr * MR);
     const size_t j0 = std::min(g.n, c * tn / pc * NR), j1 = std::min(g.n, (c + 1) * tn / pc * NR);
-    if (i0 < i1 && j0 < j1) gemm_block(t, g, i0, i1, j0, j1, ws.scratch(tid));
+    if (i0 < i1 && j0 < j1) gemm_block(t, g, i0, i1, j0, j1, ws.scratch(slot));
   };
-  pool->run(nt, job);
+  pool->run(pr * pc, ws.threads(), job);
 }
 
 }  // namespace dh::kernels

@@ -29,12 +29,12 @@ void parallel_ranges(runtime::ThreadPool* pool, int nt, size_t n, size_t align, 
     body(size_t(0), n);
     return;
   }
-  auto job = [&](int tid, int threads) {
+  auto job = [&](int task, int ntasks, int /*slot*/) {
     size_t b, e;
-    split(n, align, tid, threads, &b, &e);
+    split(n, align, task, ntasks, &b, &e);
     if (b < e) body(b, e);
   };
-  pool->run(nt, job);
+  pool->run(nt, nt, job);
 }
 
 }  // namespace
@@ -49,20 +49,6 @@ void colsum(const KernelTable& t, runtime::ThreadPool* pool, size_t rows, size_t
   const int nt = threads_for(pool, rows * cols, kMinElemsPerThread);
   parallel_ranges(pool, static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), (cols + kChunk - 1) / kChunk)), cols, kChunk,
                   [&](size_t b, size_t e) { t.f32_colsum(rows, e - b, x + b, ldx, out + b, accumulate); });
-}
-
-void adam_update(const KernelTable& t, runtime::ThreadPool* pool, size_t n, float* param, const float* grad,
-                 float* m, float* v, const AdamStep& s) {
-  parallel_ranges(pool, threads_for(pool, n, kMinElemsPerThread), n, kChunk, [&](size_t b, size_t e) {
-    t.f32_adam_update(e - b, param + b, grad + b, m + b, v + b, s);
-  });
-}
-
-void sgd_update(const KernelTable& t, runtime::ThreadPool* pool, size_t n, float* param, const float* grad,
-                float* buf, const SgdStep& s) {
-  parallel_ranges(pool, threads_for(pool, n, kMinElemsPerThread), n, kChunk, [&](size_t b, size_t e) {
-    t.f32_sgd_update(e - b, param + b, grad + b, buf ? buf + b : nullptr, s);
-  });
 }
 
 void softmax_ce(runtime::ThreadPool* pool, size_t rows, size_t classes, const float* z, const CeTargets& t,

@@ -21,12 +21,6 @@ void relu_backward(const KernelTable& t, runtime::ThreadPool* pool, size_t n, co
 void colsum(const KernelTable& t, runtime::ThreadPool* pool, size_t rows, size_t cols, const float* x, size_t ldx,
             float* out, bool accumulate);
 
-void adam_update(const KernelTable& t, runtime::ThreadPool* pool, size_t n, float* param, const float* grad,
-                 float* m, float* v, const AdamStep& s);
-
-void sgd_update(const KernelTable& t, runtime::ThreadPool* pool, size_t n, float* param, const float* grad,
-                float* buf, const SgdStep& s);
-
 void softmax_ce(runtime::ThreadPool* pool, size_t rows, size_t classes, const float* z, const CeTargets& t,
                 const CeOut& o);
 

@@ -48,6 +48,7 @@ Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : s
   // GEMM shapes: forward (B × out × in), dW (in × out × B), dA (B × in × out).
   const size_t max_dim = *std::max_element(dims_.begin(), dims_.end());
   gemm_ws_.reserve(kt_, std::max(B, max_dim), max_dim, threads);
+  if (spec_.optimizer.clip_norm > 0) update_.reserve(params_);
 }
 
 void Plan::gather(const float* x, const int32_t* idx, size_t rows) {
@@ -134,32 +135,7 @@ void Plan::backward(const Arenas& a, const float* in, size_t rows, bool accumula
 }
 
 void Plan::update(const Arenas& a, float lr, double t) {
-  runtime::ThreadPool* pool = &runtime::pool();
-  const OptimizerSpec& o = spec_.optimizer;
-  const double lrd = static_cast<double>(lr);
-  if (o.kind == OptimizerSpec::Kind::kAdam) {
-    kernels::AdamStep s;
-    s.step_size = static_cast<float>(lrd / (1.0 - std::pow(o.beta1, t)));
-    s.bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(o.beta2, t)));
-    s.b1 = static_cast<float>(o.beta1);
-    s.omb1 = static_cast<float>(1.0 - o.beta1);
-    s.b2 = static_cast<float>(o.beta2);
-    s.omb2 = static_cast<float>(1.0 - o.beta2);
-    s.eps = static_cast<float>(o.eps);
-    s.wd = static_cast<float>(o.weight_decay);
-    s.decay = static_cast<float>(1.0 - lrd * o.weight_decay);
-    s.decoupled = o.decoupled;
-    kernels::adam_update(kt_, pool, params_, a.params, a.grads, a.state, a.state + params_, s);
-  } else {
-    kernels::SgdStep s;
-    s.lr = lr;
-    s.momentum = static_cast<float>(o.momentum);
-    s.omd = static_cast<float>(1.0 - o.dampening);
-    s.wd = static_cast<float>(o.weight_decay);
-    s.nesterov = o.nesterov;
-    s.first = t == 1.0;
-    kernels::sgd_update(kt_, pool, params_, a.params, a.grads, o.momentum != 0 ? a.state : nullptr, s);
-  }
+  apply_update(kt_, &runtime::pool(), spec_.optimizer, params_, a.params, a.grads, a.state, lr, t, update_);
 }
 
 size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::atomic<bool>& cancel) {

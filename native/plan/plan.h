@@ -12,6 +12,7 @@
 #include "kernels/gemm.h"
 #include "kernels/table.h"
 #include "plan/spec.h"
+#include "plan/update.h"
 #include "runtime/memory.h"
 
 namespace dh::plan {
@@ -88,6 +89,7 @@ class Plan {
   float* row_loss_ = nullptr;
   runtime::AlignedArray<uint8_t> row_correct_;
   kernels::GemmWorkspace gemm_ws_;
+  UpdateScratch update_;  // clipping partials, NAdam product
 };
 
 }  // namespace dh::plan

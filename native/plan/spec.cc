@@ -24,8 +24,19 @@ std::string layer_field(size_t i, const char* field) {
 }  // namespace
 
 size_t state_slots(const OptimizerSpec& opt) {
-  if (opt.kind == OptimizerSpec::Kind::kAdam) return 2;
-  return opt.momentum != 0 ? 1 : 0;
+  using K = OptimizerSpec::Kind;
+  switch (opt.kind) {
+    case K::kSgd: return opt.momentum != 0 ? 1 : 0;
+    case K::kAdam: return opt.amsgrad ? 3 : 2;
+    case K::kAdagrad: return 1;
+    case K::kRmsprop: return 1 + (opt.momentum != 0 ? 1 : 0) + (opt.centered ? 1 : 0);
+    case K::kLion: return 1;
+    case K::kAdadelta:
+    case K::kAdamax:
+    case K::kNadam:
+    case K::kRadam: return 2;
+  }
+  return 0;
 }
 
 size_t param_count(const Spec& spec) {

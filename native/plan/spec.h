@@ -17,15 +17,21 @@ struct DenseLayer {
 };
 
 struct OptimizerSpec {
-  enum class Kind { kSgd, kAdam } kind = Kind::kSgd;
-  // sgd
+  enum class Kind { kSgd, kAdam, kAdagrad, kAdadelta, kRmsprop, kAdamax, kNadam, kRadam, kLion } kind = Kind::kSgd;
+  // sgd (momentum also rmsprop)
   double momentum = 0, dampening = 0;
   bool nesterov = false;
-  // adam
+  // adam family and lion
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  bool decoupled = false;
-  // both
+  bool decoupled = false, amsgrad = false;
+  double lr_decay = 0, initial_accumulator_value = 0;  // adagrad
+  double rho = 0.9;                                   // adadelta
+  double alpha = 0.99;                                // rmsprop
+  bool centered = false;                              // rmsprop
+  double momentum_decay = 4e-3;                       // nadam
+  // all
   double weight_decay = 0;
+  double clip_norm = 0, clip_value = 0;  // 0: off
 };
 
 struct Spec {
@@ -51,6 +57,6 @@ std::string validate(const Spec& spec, int threads);
 // Valid only for a validated spec.
 size_t param_count(const Spec& spec);
 size_t output_size(const Spec& spec);
-size_t state_slots(const OptimizerSpec& opt);  // adam 2; sgd with momentum != 0: 1; else 0
+size_t state_slots(const OptimizerSpec& opt);  // arena-sized state slots (lib/engine/engine.ts stateSlots)
 
 }  // namespace dh::plan

@@ -12,6 +12,7 @@ const char* isa_name(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
   }
   return "unknown";
 }
@@ -44,6 +45,12 @@ bool isa_compiled(Isa isa) {
 #else
       return false;
 #endif
+    case Isa::kNeon:
+#ifdef DH_BUILD_NEON
+      return true;
+#else
+      return false;
+#endif
   }
   return false;
 }
@@ -54,6 +61,7 @@ bool cpu_runs(Isa isa, const CpuFeatures& f) {
     case Isa::kScalar: return true;
     case Isa::kAvx2: return avx2;
     case Isa::kAvx512: return avx2 && f.avx512f && f.os_zmm;
+    case Isa::kNeon: return !f.x86;  // Advanced SIMD is part of every AArch64 CPU
   }
   return false;
 }
@@ -103,7 +111,7 @@ Dispatch choose_isa(const std::string& requested, const CpuFeatures& cpu) {
   }
   Isa want;
   if (!parse_isa(requested, &want)) {
-    d.error = "DOWNHILL_ISA=" + requested + " is not a kernel level: expected one of scalar, avx2, avx512";
+    d.error = "DOWNHILL_ISA=" + requested + " is not a kernel level: expected one of scalar, avx2, avx512, neon";
   } else if (!isa_compiled(want)) {
     d.error = "DOWNHILL_ISA=" + requested + " cannot be used: this build has no " + requested +
               " kernels (available: " + list(avail) + ")";
@@ -130,6 +138,9 @@ const KernelTable* table_for(Isa isa) {
 #endif
 #ifdef DH_BUILD_AVX512
     case Isa::kAvx512: return kernels::avx512::table();
+#endif
+#ifdef DH_BUILD_NEON
+    case Isa::kNeon: return kernels::neon::table();
 #endif
     default: return nullptr;
   }

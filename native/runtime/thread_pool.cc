@@ -68,6 +68,17 @@ void ThreadPool::start_locked() {
   for (int tid = 1; tid < size_; ++tid) threads_.emplace_back([this, tid, initial] { worker(tid, initial); });
 }
 
+constexpr uint64_t kClosed = uint64_t(1) << 31;
+constexpr uint64_t kActiveMask = kClosed - 1;
+
+void ThreadPool::claim_tasks(int slot) {
+  for (;;) {
+    const int task = next_task_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= ntasks_) return;
+    fn_(ctx_, task, ntasks_, slot);
+  }
+}
+
 void ThreadPool::worker(int tid, uint64_t seen) {
   set_ftz_daz();
   for (;;) {
@@ -88,31 +99,47 @@ void ThreadPool::worker(int tid, uint64_t seen) {
     if (stop_.load(std::memory_order_acquire)) return;
     const int nt = static_cast<int>(word & 0xffff);
     if (tid >= nt) continue;  // not part of this job: read nothing else
-    fn_(ctx_, tid, nt);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    // Join the job unless it is already closed (the caller ran everything) or superseded.
+    const uint64_t seq = (word >> 16) & 0xffffffffu;
+    uint64_t s = state_.load(std::memory_order_acquire);
+    bool joined = false;
+    while ((s >> 32) == seq && !(s & kClosed)) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) continue;
+    claim_tasks(tid);
+    state_.fetch_sub(1, std::memory_order_release);
   }
 }
 
-void ThreadPool::run(int nt, Fn fn, void* ctx) {
-  nt = std::min(std::max(nt, 1), size_);
+void ThreadPool::run(int ntasks, int threads, Fn fn, void* ctx) {
+  ntasks = std::max(ntasks, 1);
+  const int nt = std::min(std::min(ntasks, std::max(threads, 1)), size_);
   std::unique_lock<std::mutex> lock(run_mutex_, std::defer_lock);
   if (nt == 1 || !lock.try_lock()) {
-    fn(ctx, 0, 1);
+    for (int t = 0; t < ntasks; ++t) fn(ctx, t, ntasks, 0);
     return;
   }
   if (threads_.empty()) start_locked();
   fn_ = fn;
   ctx_ = ctx;
-  pending_.store(nt - 1, std::memory_order_relaxed);
+  ntasks_ = ntasks;
+  next_task_.store(0, std::memory_order_relaxed);
   const uint64_t seq = (job_.load(std::memory_order_relaxed) >> 16) + 1;
+  state_.store((seq & 0xffffffffu) << 32, std::memory_order_release);
   job_.store((seq << 16) | static_cast<uint64_t>(nt), std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     { std::lock_guard<std::mutex> lk(sleep_mutex_); }
     wake_.notify_all();
   }
-  fn(ctx, 0, nt);
+  claim_tasks(0);
+  // Every task is claimed: close the job to late threads, then wait for the ones inside.
+  state_.fetch_or(kClosed, std::memory_order_acq_rel);
   int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
+  while ((state_.load(std::memory_order_acquire) & kActiveMask) != 0) {
     if (++spins < kSpinIterations) {
       cpu_relax();
     } else {

@@ -1,8 +1,16 @@
-// One fork-join thread pool per process. The calling thread is worker 0; pool threads are
+// One fork-join thread pool per process. The calling thread is slot 0; pool threads are
 // 1..size-1, created lazily on the first parallel job, with FTZ/DAZ set on themselves.
-// One job at a time: a second concurrent caller (another Plan, another env) runs its job
-// alone on its own thread. Results never depend on the thread count (kernels split work
-// so that every output has one writer and a fixed order), so that fallback is invisible.
+//
+// A job is a list of tasks that threads claim from an atomic counter, the caller included.
+// Why not a fixed task per thread: the machine is shared (other processes, Node's own
+// threads), and a pool thread that is descheduled or still waking from sleep would stall
+// the whole join; here the caller simply runs the tasks nobody claimed, and a late thread
+// that finds the job closed does nothing. Kernels make a task's result independent of the
+// thread that runs it (every output has one writer and a fixed order; scratch is picked
+// by slot), so results never depend on the thread count or on who ran what.
+//
+// One job at a time: a second concurrent caller (another Plan, another env) runs its
+// tasks alone on its own thread, which is invisible for the same reason.
 #pragma once
 
 #include <atomic>
@@ -17,7 +25,9 @@ namespace dh::runtime {
 
 class ThreadPool {
  public:
-  using Fn = void (*)(void* ctx, int tid, int nt);
+  // fn(ctx, task, ntasks, slot): slot in [0, threads) names the executing thread (for
+  // per-thread scratch); the caller is slot 0.
+  using Fn = void (*)(void* ctx, int task, int ntasks, int slot);
 
   explicit ThreadPool(int size);
   ~ThreadPool();  // joins the threads
@@ -26,18 +36,21 @@ class ThreadPool {
 
   int size() const { return size_; }
 
-  // Calls fn(ctx, tid, nt') for tid in [0, nt') on nt' = min(nt, size) threads (1 when the
-  // pool is busy with another caller) and returns when all are done. fn must not throw.
-  void run(int nt, Fn fn, void* ctx);
+  // Calls fn for every task in [0, ntasks) exactly once, on at most min(ntasks, threads,
+  // size) threads (only the caller when the pool is busy with another caller), and returns
+  // when all are done. fn must not throw.
+  void run(int ntasks, int threads, Fn fn, void* ctx);
 
   template <class F>
-  void run(int nt, F& f) {
-    run(nt, [](void* c, int tid, int n) { (*static_cast<F*>(c))(tid, n); }, static_cast<void*>(&f));
+  void run(int ntasks, int threads, F& f) {
+    run(ntasks, threads, [](void* c, int task, int n, int slot) { (*static_cast<F*>(c))(task, n, slot); },
+        static_cast<void*>(&f));
   }
 
  private:
   void start_locked();
   void worker(int tid, uint64_t seen);
+  void claim_tasks(int slot);
 
   const int size_;
   std::vector<std::thread> threads_;
@@ -47,7 +60,12 @@ class ThreadPool {
   std::atomic<uint64_t> job_{0};
   Fn fn_ = nullptr;
   void* ctx_ = nullptr;
-  std::atomic<int> pending_{0};
+  int ntasks_ = 0;
+  std::atomic<int> next_task_{0};
+  // Who is inside the current job: (sequence & 0xffffffff) << 32 | closed << 31 | active.
+  // A pool thread joins by incrementing active while the sequence matches and closed is
+  // clear; the caller sets closed once all tasks are claimed and waits for active == 0.
+  std::atomic<uint64_t> state_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex sleep_mutex_;

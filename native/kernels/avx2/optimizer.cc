@@ -1,58 +1,37 @@
-// f32_adam_update and f32_sgd_update, AVX2 (-mavx2 -mfma), 8 lanes. Deliberately no FMA:
-// separate IEEE mul/add/div/sqrt in the order of the scalar reference (scalar/optimizer.cc),
-// so every ISA and every thread split produces the same bits.
+// Fused optimizer kernels, AVX2 (-mavx2 -mfma), 8 lanes. Deliberately no FMA: separate IEEE
+// mul/add/div/sqrt/max/min in the order of the scalar reference (kernels/table.h, the
+// shared body kernels/optimizer_body.inc); the n mod 8 tail runs the scalar reference
+// itself. So every ISA and every thread split produces the same bits.
 #include <immintrin.h>
 
 #include "kernels/table.h"
 
 namespace dh::kernels::avx2 {
+namespace {
 
-void f32_adam_update(size_t n, float* param, const float* grad, float* m, float* v, const AdamStep& s) {
-  const bool l2 = !s.decoupled && s.wd != 0.0f;
-  const bool decay = s.decoupled && s.wd != 0.0f;
-  const __m256 wd = _mm256_set1_ps(s.wd), dec = _mm256_set1_ps(s.decay);
-  const __m256 b1 = _mm256_set1_ps(s.b1), omb1 = _mm256_set1_ps(s.omb1);
-  const __m256 b2 = _mm256_set1_ps(s.b2), omb2 = _mm256_set1_ps(s.omb2);
-  const __m256 bc2 = _mm256_set1_ps(s.bc2_sqrt), eps = _mm256_set1_ps(s.eps);
-  const __m256 ss = _mm256_set1_ps(s.step_size);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 th = _mm256_loadu_ps(param + i);
-    __m256 g = _mm256_loadu_ps(grad + i);
-    if (l2) g = _mm256_add_ps(g, _mm256_mul_ps(wd, th));
-    if (decay) th = _mm256_mul_ps(th, dec);
-    const __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(omb1, g));
-    const __m256 vi =
-        _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(omb2, _mm256_mul_ps(g, g)));
-    _mm256_storeu_ps(m + i, mi);
-    _mm256_storeu_ps(v + i, vi);
-    const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2), eps);
-    th = _mm256_sub_ps(th, _mm256_mul_ps(ss, _mm256_div_ps(mi, denom)));
-    _mm256_storeu_ps(param + i, th);
-  }
-  // The tail is the scalar reference itself: same bits as every other ISA.
-  scalar::f32_adam_update(n - i, param + i, grad + i, m + i, v + i, s);
+using V = __m256;
+constexpr size_t W = 8;
+inline V load(const float* p) { return _mm256_loadu_ps(p); }
+inline void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+inline V splat(float x) { return _mm256_set1_ps(x); }
+inline V add(V a, V b) { return _mm256_add_ps(a, b); }
+inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+inline V div(V a, V b) { return _mm256_div_ps(a, b); }
+inline V vsqrt(V a) { return _mm256_sqrt_ps(a); }
+inline V vmax(V a, V b) { return _mm256_max_ps(a, b); }  // a > b ? a : b
+inline V vmin(V a, V b) { return _mm256_min_ps(a, b); }  // a < b ? a : b
+inline V vabs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+inline V vsign(V a) {
+  const V zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+  return _mm256_sub_ps(_mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_GT_OQ), one),
+                       _mm256_and_ps(_mm256_cmp_ps(a, zero, _CMP_LT_OQ), one));
 }
 
-void f32_sgd_update(size_t n, float* param, const float* grad, float* buf, const SgdStep& s) {
-  const bool wdon = s.wd != 0.0f;
-  const bool mom = s.momentum != 0.0f;
-  const __m256 wd = _mm256_set1_ps(s.wd), mu = _mm256_set1_ps(s.momentum);
-  const __m256 omd = _mm256_set1_ps(s.omd), lr = _mm256_set1_ps(s.lr);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 th = _mm256_loadu_ps(param + i);
-    __m256 g = _mm256_loadu_ps(grad + i);
-    if (wdon) g = _mm256_add_ps(g, _mm256_mul_ps(wd, th));
-    if (mom) {
-      const __m256 b =
-          s.first ? g : _mm256_add_ps(_mm256_mul_ps(mu, _mm256_loadu_ps(buf + i)), _mm256_mul_ps(omd, g));
-      _mm256_storeu_ps(buf + i, b);
-      g = s.nesterov ? _mm256_add_ps(g, _mm256_mul_ps(mu, b)) : b;
-    }
-    _mm256_storeu_ps(param + i, _mm256_sub_ps(th, _mm256_mul_ps(lr, g)));
-  }
-  scalar::f32_sgd_update(n - i, param + i, grad + i, buf + i, s);
-}
+}  // namespace
+
+#define DH_OPT_TAIL(kernel) scalar::kernel(n - i, param + i, grad + i, shift(st, i), s)
+#include "kernels/optimizer_body.inc"
+#undef DH_OPT_TAIL
 
 }  // namespace dh::kernels::avx2

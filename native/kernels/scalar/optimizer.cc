@@ -1,42 +1,33 @@
-// f32_adam_update and f32_sgd_update, scalar reference: the exact per-element formulas
-// documented on AdamStep / SgdStep in kernels/table.h (float math, no FMA).
+// Fused optimizer kernels, scalar reference (one element per "vector"): the formulas and
+// float operation order documented on the *Step structs in kernels/table.h, from the one
+// generic body kernels/optimizer_body.inc that every ISA instantiates. The SIMD ISAs run
+// their tails through these functions, so a tail is bitwise the reference by construction.
 #include <cmath>
 
 #include "kernels/table.h"
 
 namespace dh::kernels::scalar {
+namespace {
 
-void f32_adam_update(size_t n, float* param, const float* grad, float* m, float* v, const AdamStep& s) {
-  const bool l2 = !s.decoupled && s.wd != 0.0f;
-  const bool decay = s.decoupled && s.wd != 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    float th = param[i];
-    float g = grad[i];
-    if (l2) g = g + s.wd * th;
-    if (decay) th = th * s.decay;
-    const float mi = s.b1 * m[i] + s.omb1 * g;
-    const float vi = s.b2 * v[i] + s.omb2 * (g * g);
-    m[i] = mi;
-    v[i] = vi;
-    const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;
-    param[i] = th - s.step_size * (mi / denom);
-  }
-}
+using V = float;
+constexpr size_t W = 1;
+inline V load(const float* p) { return *p; }
+inline void store(float* p, V v) { *p = v; }
+inline V splat(float x) { return x; }
+inline V add(V a, V b) { return a + b; }
+inline V sub(V a, V b) { return a - b; }
+inline V mul(V a, V b) { return a * b; }
+inline V div(V a, V b) { return a / b; }
+inline V vsqrt(V a) { return std::sqrt(a); }
+inline V vmax(V a, V b) { return a > b ? a : b; }  // MAXPS semantics: b when either is NaN
+inline V vmin(V a, V b) { return a < b ? a : b; }  // MINPS semantics
+inline V vabs(V a) { return std::fabs(a); }
+inline V vsign(V a) { return (a > 0.0f ? 1.0f : 0.0f) - (a < 0.0f ? 1.0f : 0.0f); }
 
-void f32_sgd_update(size_t n, float* param, const float* grad, float* buf, const SgdStep& s) {
-  const bool wd = s.wd != 0.0f;
-  const bool mom = s.momentum != 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    const float th = param[i];
-    float g = grad[i];
-    if (wd) g = g + s.wd * th;
-    if (mom) {
-      const float b = s.first ? g : s.momentum * buf[i] + s.omd * g;
-      buf[i] = b;
-      g = s.nesterov ? g + s.momentum * b : b;
-    }
-    param[i] = th - s.lr * g;
-  }
-}
+}  // namespace
+
+#define DH_OPT_TAIL(kernel) (void)0
+#include "kernels/optimizer_body.inc"
+#undef DH_OPT_TAIL
 
 }  // namespace dh::kernels::scalar

@@ -1,0 +1,121 @@
+/**
+ * Peers for `downhill bench --peers`: OpenBLAS sgemm through Debian's python3-numpy and
+ * PyTorch (Debian's python3-torch) on the same network, optimizer and batches, run by
+ * /usr/bin/python3 with bench/peers.py. Everything here is optional: when the interpreter,
+ * the script or a module is missing, the peer is reported as skipped with the reason.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GemmShape } from './bench-measure.js';
+
+const PYTHON = process.env.DOWNHILL_BENCH_PYTHON ?? '/usr/bin/python3';
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers.py');
+
+export interface PeerGemmRow {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  threads: number;
+  gflops: number;
+  min: number;
+  max: number;
+}
+
+export interface Peers {
+  skipped: string[];
+  openblas?: { core: string; config: string; gemm: PeerGemmRow[] };
+  torch?: {
+    version: string;
+    /** setting → rows: 'intra1-blas2' (the best 2-core setting), 'intra2' (plain set_num_threads(2)), 'intra1-blas1'. */
+    train: { setting: string; threads: number; batch: number; samplesPerSecond: number; min: number; max: number }[];
+    predict: { setting: string; threads: number; batch: number; ms: number; min: number; max: number }[];
+  };
+}
+
+/**
+ * OpenBLAS reads OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE when set (this workplace pins an older
+ * core type for safety); a benchmark wants the kernel OpenBLAS picks itself, so both are
+ * dropped for the peer processes only.
+ */
+function peerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+function runPy(args: string[], env: Record<string, string>): { ok: true; value: any } | { ok: false; reason: string } {
+  const r = spawnSync(PYTHON, [SCRIPT, ...args], { env: peerEnv(env), encoding: 'utf8', timeout: 600_000 });
+  if (r.error) return { ok: false, reason: r.error.message };
+  if (r.status !== 0) return { ok: false, reason: (r.stderr || '').trim().split('\n').pop() ?? `exit ${r.status}` };
+  try {
+    return { ok: true, value: JSON.parse(r.stdout) };
+  } catch {
+    return { ok: false, reason: `unreadable output: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+function available(module: string): string | undefined {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (!existsSync(SCRIPT)) return `${SCRIPT} not found`;
+  const r = spawnSync(PYTHON, ['-c', `import ${module}`], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : `${PYTHON} cannot import ${module}`;
+}
+
+export function measurePeers(shapes: GemmShape[], threads: number[], trainBatches: number[], predictBatches: number[], runs: number): Peers {
+  const peers: Peers = { skipped: [] };
+  const noNumpy = available('numpy');
+  if (noNumpy) {
+    peers.skipped.push(`OpenBLAS via numpy: ${noNumpy}`);
+  } else {
+    const gemm: PeerGemmRow[] = [];
+    let core = 'unknown';
+    let config = 'unknown';
+    const list = JSON.stringify(shapes.map((s) => [s.m, s.n, s.k, s.transA, s.transB]));
+    for (const t of threads) {
+      const r = runPy(['gemm', list, String(runs)], { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) });
+      if (!r.ok) {
+        peers.skipped.push(`OpenBLAS via numpy, ${t} threads: ${r.reason}`);
+        continue;
+      }
+      core = r.value.blas?.core ?? core;
+      config = r.value.blas?.config ?? config;
+      for (const g of r.value.gemm) gemm.push({ ...g, threads: t });
+    }
+    if (gemm.length) peers.openblas = { core, config, gemm };
+  }
+  const noTorch = available('torch');
+  if (noTorch) {
+    peers.skipped.push(`PyTorch: ${noTorch}`);
+    return peers;
+  }
+  const settings = [
+    // The best two-core setting: one intra-op thread, two OpenBLAS threads that sleep when idle.
+    { setting: 'intra1-blas2', threads: 2, intra: 1, env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } },
+    // Plain set_num_threads(2): for reference (oversubscribes two cores).
+    { setting: 'intra2', threads: 2, intra: 2, env: {} as Record<string, string> },
+    { setting: 'intra1-blas1', threads: 1, intra: 1, env: { OPENBLAS_NUM_THREADS: '1' } },
+  ];
+  const torch: NonNullable<Peers['torch']> = { version: 'unknown', train: [], predict: [] };
+  for (const s of settings) {
+    const tr = runPy(['train', JSON.stringify(trainBatches), String(runs), String(s.intra)], s.env);
+    if (tr.ok) {
+      torch.version = tr.value.torch;
+      for (const row of tr.value.train) torch.train.push({ setting: s.setting, threads: s.threads, ...row });
+    } else {
+      peers.skipped.push(`PyTorch train ${s.setting}: ${tr.reason}`);
+    }
+    const pr = runPy(['predict', JSON.stringify(predictBatches), String(runs), String(s.intra)], s.env);
+    if (pr.ok) {
+      for (const row of pr.value.predict) torch.predict.push({ setting: s.setting, threads: s.threads, ...row });
+    } else {
+      peers.skipped.push(`PyTorch predict ${s.setting}: ${pr.reason}`);
+    }
+  }
+  peers.torch = torch;
+  return peers;
+}

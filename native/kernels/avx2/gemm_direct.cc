@@ -1,0 +1,100 @@
+// f32_gemm_direct, m <= 4 rows, AVX2+FMA (compiled with -mavx2 -mfma; only called after
+// cpuid and xgetbv said so).
+// C[m×n] = relu?(alpha·A·B + beta·C + bias): A row-major m×k (lda), B row-major k×n (ldb),
+// read in place (no packing: for a few rows, packing B costs more than the product).
+// Columns in chunks of 32 (4 ymm × m rows), then 8, then single columns with fmaf (one
+// rounding, as vfmadd). Bitwise the packed path: k summed in blocks of kc from zero, in
+// order, with FMA; each block combined with C as the micro-kernel does.
+// Reference: scalar/gemm_direct.cc.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "kernels/table.h"
+
+namespace dh::kernels::avx2 {
+namespace {
+
+template <int M, int Q>
+void block(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+           float alpha, float beta, const float* bias, bool relu) {
+  __m256 acc[M][Q];
+  for (int i = 0; i < M; ++i)
+    for (int q = 0; q < Q; ++q) acc[i][q] = _mm256_setzero_ps();
+  const float* bp = b + p0 * ldb + j;
+  for (size_t p = 0; p < kc; ++p, bp += ldb) {
+    __m256 bv[Q];
+    for (int q = 0; q < Q; ++q) bv[q] = _mm256_loadu_ps(bp + 8 * q);
+    for (int i = 0; i < M; ++i) {
+      const __m256 av = _mm256_set1_ps(a[i * lda + p0 + p]);
+      for (int q = 0; q < Q; ++q) acc[i][q] = _mm256_fmadd_ps(av, bv[q], acc[i][q]);
+    }
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), zero = _mm256_setzero_ps();
+  for (int i = 0; i < M; ++i) {
+    float* cr = c + i * ldc + j;
+    for (int q = 0; q < Q; ++q) {
+      __m256 x = acc[i][q];
+      if (alpha != 1.0f) x = _mm256_mul_ps(va, x);
+      if (beta == 1.0f) {
+        x = _mm256_add_ps(x, _mm256_loadu_ps(cr + 8 * q));
+      } else if (beta != 0.0f) {
+        x = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8 * q), x);
+      }
+      if (bias) x = _mm256_add_ps(x, _mm256_loadu_ps(bias + j + 8 * q));
+      if (relu) x = _mm256_max_ps(zero, x);
+      _mm256_storeu_ps(cr + 8 * q, x);
+    }
+  }
+}
+
+template <int M>
+void column(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+            size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  for (int i = 0; i < M; ++i) {
+    float acc = 0.0f;
+    for (size_t p = 0; p < kc; ++p) acc = std::fmaf(a[i * lda + p0 + p], b[(p0 + p) * ldb + j], acc);
+    float* cr = c + i * ldc + j;
+    float x = acc;
+    if (alpha != 1.0f) x = alpha * x;
+    if (beta == 1.0f) {
+      x = x + *cr;
+    } else if (beta != 0.0f) {
+      x = std::fmaf(beta, *cr, x);
+    }
+    if (bias) x = x + bias[j];
+    if (relu) x = x < 0.0f ? 0.0f : x;
+    *cr = x;
+  }
+}
+
+template <int M>
+void rows(size_t n, size_t k, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+          float alpha, float beta, const float* bias, bool relu) {
+  for (size_t p0 = 0; p0 < k; p0 += kc) {
+    const size_t kb = k - p0 < kc ? k - p0 : kc;
+    const bool last = p0 + kb == k;
+    const float bt = p0 == 0 ? beta : 1.0f;
+    const float* bs = last ? bias : nullptr;
+    const bool rl = last && relu;
+    size_t j = 0;
+    for (; j + 32 <= n; j += 32) block<M, 4>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
+    for (; j + 8 <= n; j += 8) block<M, 1>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
+    for (; j < n; ++j) column<M>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
+  }
+}
+
+}  // namespace
+
+void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+                     float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  switch (m) {
+    case 1: return rows<1>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 2: return rows<2>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 3: return rows<3>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 4: return rows<4>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
+    default: return;
+  }
+}
+
+}  // namespace dh::kernels::avx2

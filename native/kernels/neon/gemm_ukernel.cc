@@ -1,0 +1,55 @@
+// f32_gemm_ukernel, 12x8, NEON (AArch64 Advanced SIMD: baseline on every arm64 CPU, no flags
+// needed). 24 q-register accumulators (12 rows × 2 vectors of 4), 3 q of A and 2 q of B per k,
+// FMA by lane.
+// C[12×8] = relu?(alpha·Σ_p a[p·12+i]·b[p·8+j] + beta·C + bias[j]); k summed in order with
+// FMA; beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
+#include <arm_neon.h>
+
+#include "kernels/table.h"
+
+namespace dh::kernels::neon {
+
+namespace {
+constexpr int MR = 12;
+constexpr int NR = 8;
+}  // namespace
+
+void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha, float beta,
+                      const float* bias, bool relu) {
+  float32x4_t acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = vdupq_n_f32(0.0f);
+  for (size_t p = 0; p < kc; ++p) {
+    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+    const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4), a2 = vld1q_f32(a + 8);
+#define DH_ROW(I, AV, L)                                \
+  acc[I][0] = vfmaq_laneq_f32(acc[I][0], b0, AV, L);    \
+  acc[I][1] = vfmaq_laneq_f32(acc[I][1], b1, AV, L);
+    DH_ROW(0, a0, 0) DH_ROW(1, a0, 1) DH_ROW(2, a0, 2) DH_ROW(3, a0, 3)
+    DH_ROW(4, a1, 0) DH_ROW(5, a1, 1) DH_ROW(6, a1, 2) DH_ROW(7, a1, 3)
+    DH_ROW(8, a2, 0) DH_ROW(9, a2, 1) DH_ROW(10, a2, 2) DH_ROW(11, a2, 3)
+#undef DH_ROW
+    a += MR;
+    b += NR;
+  }
+  const float32x4_t va = vdupq_n_f32(alpha), vb = vdupq_n_f32(beta), zero = vdupq_n_f32(0.0f);
+  const float32x4_t bias0 = bias ? vld1q_f32(bias) : zero, bias1 = bias ? vld1q_f32(bias + 4) : zero;
+  for (int i = 0; i < MR; ++i) {
+    float* cr = c + i * ldc;
+    for (int h = 0; h < 2; ++h) {
+      float32x4_t x = acc[i][h];
+      if (alpha != 1.0f) x = vmulq_f32(va, x);
+      if (beta == 1.0f) {
+        x = vaddq_f32(x, vld1q_f32(cr + 4 * h));
+      } else if (beta != 0.0f) {
+        x = vfmaq_f32(x, vb, vld1q_f32(cr + 4 * h));
+      }
+      if (bias) x = vaddq_f32(x, h ? bias1 : bias0);
+      // x < 0 ? 0 : x, keeping NaN (vmaxq_f32 would turn NaN into NaN too, but this matches
+      // the scalar reference's -0.0 and NaN handling exactly).
+      if (relu) x = vbslq_f32(vcltq_f32(x, zero), zero, x);
+      vst1q_f32(cr + 4 * h, x);
+    }
+  }
+}
+
+}  // namespace dh::kernels::neon
