@@ -11,16 +11,26 @@ import { threadId } from 'node:worker_threads';
 /** Prefix of every temporary file this module writes: stale ones may be removed by the next save. */
 export const TEMP_PREFIX = '.downhill-tmp-';
 
-/** Writes all of `data` (a single write may write less than asked). */
+/** The part of a FileHandle writeAll needs. */
+export interface Writable {
+  write(data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+}
+
+/** Writes all of `data`, looping: a single write may write less than asked (and Linux caps one at ~2 GiB). */
+export async function writeAll(handle: Writable, data: Uint8Array, path: string): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, Math.min(data.length - offset, 1 << 30));
+    if (!(bytesWritten > 0)) throw new Error(`${path}: write made no progress`);
+    offset += bytesWritten;
+  }
+}
+
+/** Creates or truncates `path`, writes all of `data` and fsyncs it. */
 export async function writeFully(path: string, data: Uint8Array): Promise<void> {
   const handle = await open(path, 'w', 0o644);
   try {
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await handle.write(data, offset, Math.min(data.length - offset, 1 << 30));
-      if (bytesWritten <= 0) throw new Error(`${path}: write made no progress`);
-      offset += bytesWritten;
-    }
+    await writeAll(handle, data, path);
     await handle.sync();
   } finally {
     await handle.close();
