@@ -40,6 +40,14 @@ export class ProtoWriter {
     return this;
   }
 
+  double(field: number, value: number): this {
+    this.tag(field, 1);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, value, true);
+    this.push(b);
+    return this;
+  }
+
   bytes(field: number, value: Uint8Array): this {
     this.tag(field, 2);
     this.varint(value.length);
