@@ -26,4 +26,8 @@ export type { CsvOptions, CsvData } from './datasets/csv.js';
 export { standardize, normalize } from './preprocess.js';
 export type { Preprocess } from './preprocess.js';
 export type { LabeledData, Split } from './datasets/mnist.js';
+export { report, writeReport } from './report/report.js';
+export type { ReportOptions } from './report/report.js';
+export { tensorBoard } from './report/tensorboard.js';
+export type { TensorBoardOptions } from './report/tensorboard.js';
 export { VERSION } from './version.js';

@@ -6,11 +6,13 @@ import { engineChoices, selectEngine, type EngineChoice } from './engine/select.
 import { initialize } from './init.js';
 import { MAX_UNITS, type Layer } from './layers.js';
 import { crossEntropySum, losses, type LossName } from './losses.js';
-import { countCorrect, metricNames, type MetricName } from './metrics.js';
+import { computeMetrics, countCorrect, toMetric, type Metric, type MetricSpec } from './metrics.js';
 import { bindOptimizer, type Optimizer } from './optim/optimizer.js';
 import { Rng } from './random.js';
 import type { Callback, EpochLog, History } from './train/callbacks.js';
 import { runFit } from './train/fit.js';
+import { lrSource, takeRows, validationRows, verboseCallback } from './train/options.js';
+import type { Schedule } from './schedules/index.js';
 import { arraySource, streamSource, type EpochSource } from './train/sources.js';
 import { writeCheckpoint, type CheckpointData } from './io/checkpoint.js';
 import type { Tensor } from './io/safetensors.js';
@@ -41,7 +43,8 @@ export interface SequentialOptions {
 export interface CompileOptions {
   loss: LossName;
   optimizer: Optimizer;
-  metrics?: MetricName[];
+  /** Metric names or { name, average, k, key } (lib/metrics.ts); reported by evaluate and as val<Key> per epoch. */
+  metrics?: MetricSpec[];
 }
 
 export interface FitOptions {
@@ -56,8 +59,14 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Shortcut for a callback with only onEpochEnd. */
   onEpochEnd?: Callback['onEpochEnd'];
-  /** Learning rate per global step (0-based) and epoch (0-based); default: the optimizer's lr. */
-  schedule?: (step: number, epoch: number) => number;
+  /** A schedule (schedules.cosine({ … }), …) or a function (step, epoch) => lr, both 0-based; default: the optimizer's lr. */
+  schedule?: Schedule | ((step: number, epoch: number) => number);
+  /** Fraction of the rows, in (0, 1), held out for validation after a seeded shuffle (not the last rows). */
+  validationSplit?: number;
+  /** Resume at this epoch (Keras): trains epochs initialEpoch + 1 … `epochs`, numbering logs, shuffles and schedules from there. */
+  initialEpoch?: number;
+  /** 0 silent (default), 1 progress + a line per epoch, 2 a line per epoch (stdout). */
+  verbose?: 0 | 1 | 2;
   /** Cancels between batches; fit rejects with an AbortError. */
   signal?: AbortSignal;
   /** Reject NaN/Inf in x and y. Default true. */
@@ -67,6 +76,8 @@ export interface FitOptions {
 export interface Scores {
   loss: number;
   accuracy: number;
+  /** The compiled metrics, by key (precision, f1, top3Accuracy, …). */
+  [metric: string]: number;
 }
 
 export interface WeightTensor {
@@ -78,13 +89,15 @@ export interface WeightTensor {
 interface Compiled {
   loss: LossName;
   optimizer: Optimizer;
-  metrics: MetricName[];
+  metrics: MetricSpec[];
+  /** The validated metrics (keys and options). */
+  metricList: Metric[];
   state: Float32Array;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite'];
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite', 'validationSplit', 'initialEpoch', 'verbose'];
 /** A stream's batches set the batch size and order: no batchSize or shuffle. */
-const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle');
+const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle' && k !== 'validationSplit');
 
 /** One batch of a stream. */
 export interface Batch {
@@ -122,6 +135,10 @@ export class Sequential {
   private disposed = false;
   /** trainSteps calls in flight: the engine is writing the arenas. */
   private training = 0;
+  /** fit is awaiting one of its callbacks (the engine is idle). */
+  private callbackDepth = 0;
+  /** A predict/evaluate running inside a fit callback. */
+  private nested = false;
   /** Epochs and optimizer steps completed over all fits (the fit loop advances them). */
   private readonly counters = { epochs: 0, steps: 0 };
 
@@ -201,15 +218,17 @@ export class Sequential {
     if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.spec !== 'object' || typeof optimizer.lr !== 'number') {
       throw typeError('compile(options.optimizer)', 'an optimizer made by sgd(), adam(), … or lion()', optValue);
     }
-    let metrics: MetricName[] = [];
+    let metrics: MetricSpec[] = [];
+    let metricList: Metric[] = [];
     if (metricsValue !== undefined) {
       if (!Array.isArray(metricsValue)) throw typeError('compile(options.metrics)', 'an array of metric names', metricsValue);
-      metrics = metricsValue.map((m, i) => checkOneOf(`compile(options.metrics[${i}])`, m, metricNames));
+      metricList = metricsValue.map((m, i) => toMetric(`compile(options.metrics[${i}])`, m));
+      metrics = metricsValue.map((m) => (typeof m === 'string' ? m : { ...m })) as MetricSpec[];
     }
     this.disposePlan();
     const state = new Float32Array(stateSlots(optimizer.spec) * this.params.length);
     initOptimizerState(optimizer.spec, state);
-    this.compiled = { loss, optimizer, metrics, state };
+    this.compiled = { loss, optimizer, metrics, metricList, state };
     bindOptimizer(optimizer, { state, paramCount: this.params.length, counters: this.counters });
     this.counters.steps = 0;
   }
@@ -231,16 +250,33 @@ export class Sequential {
     const o = checkObject('fit(options)', (streaming ? y : options) ?? {});
     checkKnownKeys('fit(options)', o, streaming ? STREAM_FIT_KEYS : FIT_KEYS);
     const { epochs: epochsValue, batchSize: batchValue, shuffle: shuffleValue, validationData, callbacks: cbValue } = o;
-    const { onEpochEnd, schedule, signal, checkFinite: finiteValue } = o;
+    const { onEpochEnd, schedule, signal, checkFinite: finiteValue, validationSplit, initialEpoch: initialValue, verbose } = o;
     const checkFinite = finiteValue === undefined ? true : checkBoolean('fit(options.checkFinite)', finiteValue);
     let source: EpochSource;
     let batchSize: number;
+    let heldOut: { x: Float32Array; n: number; labels: Int32Array | null; targets: Float32Array | null } | undefined;
     if (streaming) {
       source = this.streamSource(x, checkFinite);
       batchSize = 1;
     } else {
-      const data = this.inputs('fit(x)', x, checkFinite);
-      const targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+      let data = this.inputs('fit(x)', x, checkFinite);
+      let targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+      if (validationSplit !== undefined) {
+        if (validationData !== undefined) throw new TypeError('fit(options.validationSplit): expected either validationSplit or validationData, received both');
+        const split = validationRows(validationSplit, data.n, this.seed);
+        const k = this.outputSize;
+        const whole = data;
+        const part = (rows: Int32Array) => ({
+          x: takeRows(whole.x, this.inputSize, rows),
+          labels: targets.labels && takeRows(targets.labels, 1, rows),
+          targets: targets.targets && takeRows(targets.targets, k, rows),
+        });
+        const v = part(split.validation);
+        heldOut = { x: v.x, n: split.validation.length, labels: v.labels, targets: v.targets };
+        const t = part(split.train);
+        data = { x: t.x, n: split.train.length };
+        targets = { labels: t.labels, targets: t.targets };
+      }
       batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
       const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
@@ -248,9 +284,20 @@ export class Sequential {
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
-    if (schedule !== undefined && typeof schedule !== 'function') throw typeError('fit(options.schedule)', 'a function (step, epoch) => lr', schedule);
+    const lrs = lrSource(schedule, compiled.optimizer.lr);
+    const logger = verboseCallback(verbose);
+    if (logger) callbacks.push(logger);
+    const initialEpoch = initialValue === undefined ? undefined : checkInteger('fit(options.initialEpoch)', initialValue, 0, epochs);
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('fit(options.signal)', 'an AbortSignal', signal);
     let validate: (() => Promise<Scores>) | undefined;
+    if (heldOut) {
+      const v = heldOut;
+      const out = new Float32Array(v.n * this.outputSize);
+      validate = async () => {
+        await this.planFor(batchSize).predict(v.x, out);
+        return this.score(out, v.labels, v.targets);
+      };
+    }
     if (validationData !== undefined) {
       if (!Array.isArray(validationData) || validationData.length !== 2) {
         throw typeError('fit(options.validationData)', 'an array [x, y]', validationData);
@@ -264,22 +311,24 @@ export class Sequential {
       };
     }
     if ((signal as AbortSignal | undefined)?.aborted) throw new AbortError('fit was aborted', { cause: (signal as AbortSignal).reason });
-    const baseLr = compiled.optimizer.lr;
-    const lrAt = schedule ? (step: number, epoch: number) => (schedule as (s: number, e: number) => number)(step, epoch) : () => baseLr;
-    this.acquire('fit');
+    const release = this.acquire('fit');
+    bindOptimizer(compiled.optimizer, { state: compiled.state, paramCount: this.params.length, counters: this.counters, schedule: lrs.schedule });
+    if (initialEpoch !== undefined) this.counters.epochs = initialEpoch;
     try {
       return await runFit({
         planFor: (batch) => this.trackTraining(this.planFor(batch)),
         source,
-        epochs,
-        lrAt,
-        callbacks,
+        epochs: initialEpoch === undefined ? epochs : epochs - initialEpoch,
+        lrAt: lrs.lrAt,
+        observe: lrs.observe,
+        model: this.callbackModel(),
+        callbacks: this.guardCallbacks(callbacks),
         signal: signal as AbortSignal | undefined,
         validate,
         counters: this.counters,
       });
     } finally {
-      this.busy = false;
+      release();
     }
   }
 
@@ -312,12 +361,12 @@ export class Sequential {
     this.checkUsable('predict');
     const data = this.inputs('predict(x)', x);
     const out = this.checkOut('predict', options, data.n);
-    this.acquire('predict');
+    const release = this.acquire('predict');
     try {
       await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
       return out;
     } finally {
-      this.busy = false;
+      release();
     }
   }
 
@@ -326,12 +375,12 @@ export class Sequential {
     this.checkUsable('predictSync');
     const data = this.inputs('predictSync(x)', x);
     const out = this.checkOut('predictSync', options, data.n);
-    this.acquire('predictSync');
+    const release = this.acquire('predictSync');
     try {
       this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predictSync(data.x, out);
       return out;
     } finally {
-      this.busy = false;
+      release();
     }
   }
 
@@ -344,11 +393,11 @@ export class Sequential {
     const data = this.inputs('evaluate(x)', x);
     const targets = toTargets('evaluate(y)', y, data.n, this.outputSize);
     const out = new Float32Array(data.n * this.outputSize);
-    this.acquire('evaluate');
+    const release = this.acquire('evaluate');
     try {
       await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
     } finally {
-      this.busy = false;
+      release();
     }
     return this.score(out, targets.labels, targets.targets);
   }
@@ -474,6 +523,49 @@ export class Sequential {
     };
   }
 
+  /** One row per layer: name, kind, activation, output width and parameter count. */
+  layerSummary(): { name: string; kind: string; activation: string; outputs: number; params: number }[] {
+    return this.layerSpecs.map((l, i) => ({ name: this.names[i], kind: l.kind, activation: l.activation, outputs: l.units, params: l.inputs * l.units + l.units }));
+  }
+
+  /**
+   * A table of the layers, their output shapes and parameter counts, with the total.
+   * @example console.log(model.summary())
+   */
+  summary(): string {
+    const rows = this.layerSummary().map((r) => [`${r.name} (${r.kind}, ${r.activation})`, `[n, ${r.outputs}]`, r.params.toLocaleString('en-US')]);
+    const header = ['layer', 'output shape', 'params'];
+    const all = [[`input`, `[n, ${this.inputSize}]`, '0'], ...rows];
+    const widths = header.map((h, c) => Math.max(h.length, ...all.map((r) => r[c].length)));
+    const line = (r: string[]) => r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
+    const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
+    const total = this.params.length.toLocaleString('en-US');
+    return [line(header), rule, ...all.map(line), rule, `total params: ${total}`].join('\n');
+  }
+
+  /**
+   * Outputs of layer `layer` (0-based; after its activation) for each row of x: the learned
+   * features of a hidden layer, row-major n × units.
+   * @example const features = await model.activations(x, model.layerSummary().length - 2)
+   */
+  async activations(x: Float32Array | number[][], layer: number): Promise<Float32Array> {
+    this.checkUsable('activations');
+    checkInteger('activations(layer)', layer, 0, this.layerSpecs.length - 1);
+    const data = this.inputs('activations(x)', x);
+    const head = new Sequential({
+      inputSize: this.inputSize,
+      seed: this.seed,
+      engine: this.engine.name,
+      layers: this.layerConfigs.slice(0, layer + 1),
+    });
+    try {
+      head.setWeights(this.getWeights().slice(0, 2 * (layer + 1)));
+      return await head.predict(data.x);
+    } finally {
+      head.dispose();
+    }
+  }
+
   /**
    * The network as an ONNX model (opset 13): input "input" [N, inputSize], output "output".
    * @example await writeFile('model.onnx', model.toOnnx())
@@ -505,9 +597,28 @@ export class Sequential {
 
   private score(out: Float32Array, labels: Int32Array | null, targets: Float32Array | null): Scores {
     const n = out.length / this.outputSize;
+    const extra = (this.compiled?.metricList ?? []).filter((m) => m.key !== 'accuracy' && m.key !== 'loss');
     return {
       loss: crossEntropySum(out, this.outputSize, labels, targets) / n,
       accuracy: countCorrect(out, this.outputSize, labels, targets) / n,
+      ...computeMetrics(extra, out, this.outputSize, labels, targets),
+    };
+  }
+
+  /** What callbacks may do while fit runs (between engine calls: nothing is writing the arenas). */
+  private callbackModel() {
+    return {
+      getWeights: () => this.getWeights(),
+      setWeights: (weights: WeightTensor[]) => {
+        const busy = this.busy;
+        this.busy = false; // fit holds the model, but no engine call runs while a callback does
+        try {
+          this.setWeights(weights);
+        } finally {
+          this.busy = busy;
+        }
+      },
+      save: (dir: string) => this.save(dir),
     };
   }
 
@@ -547,10 +658,51 @@ export class Sequential {
     return this.compiled;
   }
 
-  private acquire(method: string): void {
-    if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', `${method}: the model is already running fit or predict (one job at a time)`);
+  /**
+   * Claims the model for one job; the returned function releases it. While fit waits on one
+   * of its callbacks the engine is idle, so predict/evaluate may run from inside a callback.
+   */
+  private acquire(method: string): () => void {
+    if (this.busy) {
+      if (method !== 'fit' && this.callbackDepth > 0 && !this.nested) {
+        this.nested = true;
+        return () => void (this.nested = false);
+      }
+      throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', `${method}: the model is already running fit or predict (one job at a time)`);
+    }
     this.busy = true;
+    return () => void (this.busy = false);
   }
+
+  /** Wraps fit's callbacks so the model knows when fit is waiting on one (every hook, sync or async). */
+  private guardCallbacks(callbacks: Callback[]): Callback[] {
+    return callbacks.map(
+      (cb) =>
+        new Proxy(cb, {
+          get: (target, key, receiver) => {
+            const value = Reflect.get(target, key, receiver);
+            if (typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+              this.callbackDepth++;
+              let result: unknown;
+              try {
+                result = value.apply(target, args);
+              } catch (err) {
+                this.callbackDepth--;
+                throw err;
+              }
+              if (result && typeof (result as Promise<unknown>).then === 'function') {
+                return (result as Promise<unknown>).finally(() => this.callbackDepth--);
+              }
+              this.callbackDepth--;
+              return result;
+            };
+          },
+        }),
+    );
+  }
+
+
 
   /** The engine plan, rebuilt when a call needs more rows per batch than it was sized for. */
   private planFor(batch: number): Plan {

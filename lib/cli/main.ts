@@ -20,6 +20,7 @@ train options (defaults in brackets):
   --data SOURCE       mnist (bundled digits) | an MNIST-format IDX folder | a .csv file [mnist]
   --label COLUMN      the label column of a CSV file
   --save DIR          save the trained model there (model.json + safetensors)
+  --out DIR           write DIR/report.html (curves, test metrics, confusion matrix, PCA of features)
   --json              print one JSON document on stdout instead of the table
 `;
 
@@ -65,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
         data: { type: 'string' },
         label: { type: 'string' },
         save: { type: 'string' },
+        out: { type: 'string' },
       },
       strict: true,
     });
@@ -91,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         data: values.data ?? 'mnist',
         label: values.label,
         save: values.save,
+        out: values.out,
       },
       process.stdout,
       process.stderr,

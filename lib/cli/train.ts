@@ -1,6 +1,7 @@
 /** `downhill train`: the seed's network on the bundled MNIST digits, with a table per epoch. */
 import type { WriteStream } from 'node:tty';
 import { loadTrainingData } from './data-source.js';
+import { writeReport } from '../report/report.js';
 import { dense } from '../layers.js';
 import { sequential } from '../model.js';
 import { adam } from '../optim/adam.js';
@@ -24,6 +25,8 @@ export interface TrainOptions {
   label: string | undefined;
   /** Where to save the trained model, if anywhere. */
   save: string | undefined;
+  /** Where to write report.html, if anywhere. */
+  out: string | undefined;
 }
 
 export interface TrainReport {
@@ -88,6 +91,10 @@ export async function train(options: TrainOptions, out: NodeJS.WritableStream, e
   const trainSeconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(data.test.x, data.test.y);
   if (options.save) await model.save(options.save);
+  if (options.out) {
+    const path = await writeReport(options.out, model, history, { testData: [data.test.x, data.test.y], trainSeconds, title: `downhill: ${data.name}` });
+    if (!options.json) err.write(`report: ${path}\n`);
+  }
   model.dispose();
   const samplesPerSecond = (data.train.n * history.epochs.length) / trainSeconds;
   const report: TrainReport = {

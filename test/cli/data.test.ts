@@ -114,3 +114,16 @@ describe('downhill export', () => {
     expect(err.stderr).toMatch(/--onnx FILE is required/);
   });
 });
+
+describe('downhill train --out', () => {
+  it('writes report.html with the curves, the test metrics, the confusion matrix and the projection', async () => {
+    const out = join(root, 'report');
+    const { stderr } = await run(process.execPath, [bin, '--epochs', '2', '--layers', '32,16', '--out', out]);
+    expect(stderr).toMatch(/report: .*report\.html/);
+    const { readFileSync } = await import('node:fs');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect((html.match(/data-chart[^>]*><svg/g) ?? []).length).toBe(5);
+    expect(html).toMatch(/Features of layer dense_2: PCA of 500 test rows/);
+    expect(html).toMatch(/total params: 25,818/);
+  });
+});
