@@ -129,7 +129,8 @@ export class Sequential {
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
   private compiled: Compiled | undefined;
-  private plan: Plan | undefined;
+  /** The engine plan, held in a box the finalizer can reach without keeping the model alive. */
+  private readonly planBox: { plan?: Plan } = {};
   private planBatch = 0;
   private busy = false;
   private disposed = false;
@@ -186,6 +187,7 @@ export class Sequential {
     this.engine = selectEngine(choice);
     this.params = new Float32Array(count);
     this.grads = new Float32Array(count);
+    forgotten.register(this, this.planBox, this.planBox);
     const rng = new Rng(this.seed);
     let offset = 0;
     this.layerSpecs.forEach((spec, i) => {
@@ -586,6 +588,7 @@ export class Sequential {
     if (this.disposed) return;
     if (this.busy) throw new DownhillError('ERR_DOWNHILL_PLAN_BUSY', 'dispose: the model is running fit or predict; abort it first');
     this.disposePlan();
+    forgotten.unregister(this.planBox);
     this.disposed = true;
   }
 
@@ -706,11 +709,12 @@ export class Sequential {
 
   /** The engine plan, rebuilt when a call needs more rows per batch than it was sized for. */
   private planFor(batch: number): Plan {
-    if (this.plan && batch <= this.planBatch) return this.plan;
-    this.disposePlan();
+    const current = this.planBox.plan;
+    if (current && batch <= this.planBatch) return current;
     const maxBatch = Math.max(batch, this.planBatch);
     const widest = Math.max(this.inputSize, ...this.layerSpecs.map((l) => l.units));
     if (maxBatch * widest > MAX_ACTIVATIONS) throw rangeError('batchSize', `at most ${Math.floor(MAX_ACTIVATIONS / widest)} rows for this network`, maxBatch);
+    this.disposePlan();
     const optimizer = this.compiled?.optimizer.spec ?? { kind: 'sgd', momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 };
     const spec: PlanSpec = {
       inputSize: this.inputSize,
@@ -720,16 +724,44 @@ export class Sequential {
       maxBatch,
     };
     const state = this.compiled?.state ?? new Float32Array(0);
-    this.plan = this.engine.createPlan(spec, { params: this.params, grads: this.grads, state });
+    const plan = this.engine.createPlan(spec, { params: this.params, grads: this.grads, state });
+    this.planBox.plan = plan;
     this.planBatch = maxBatch;
-    return this.plan;
+    livePlans++;
+    return plan;
   }
 
   private disposePlan(): void {
-    this.plan?.dispose();
-    this.plan = undefined;
+    const plan = this.planBox.plan;
+    this.planBox.plan = undefined;
     this.planBatch = 0;
+    if (plan) {
+      livePlans--;
+      plan.dispose();
+    }
   }
+}
+
+/** Engine plans alive in this thread (created and not yet disposed or finalized). */
+let livePlans = 0;
+
+/** Frees the plan of a model that was dropped without dispose(). */
+const forgotten = new FinalizationRegistry<{ plan?: Plan }>((box) => {
+  const plan = box.plan;
+  box.plan = undefined;
+  if (plan) {
+    livePlans--;
+    try {
+      plan.dispose();
+    } catch {
+      // A plan still running a job is released by its own finalizer when the job ends.
+    }
+  }
+});
+
+/** Engine plans currently alive in this thread: 0 once every model is disposed or collected. */
+export function livePlanCount(): number {
+  return livePlans;
 }
 
 /**

@@ -43,20 +43,34 @@ class PlanJob : public Napi::AsyncWorker {
       try {
         work();
       } catch (const std::exception& e) {
-        SetError(std::string("downhill: internal error: ") + e.what());
+        error_ = std::string("downhill: internal error: ") + e.what();
       }
     }
     jobs_->end(core_.get(), ran);
   }
-  void OnOK() override {
-    wrap_->set_idle();
-    deferred_.Resolve(result(Env()));
-  }
-  void OnError(const Napi::Error& e) override {
-    wrap_->set_idle();
-    deferred_.Reject(e.Value());
+
+  // Replaces node-addon-api's completion: during env teardown (worker terminate, process exit)
+  // N-API calls fail, and node-addon-api turns that failure into a C++ exception thrown
+  // through libuv's C callback, which aborts the process. Here the promise is settled only
+  // while JS can still run, and no exception leaves this function.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (status != napi_cancelled) {
+      try {
+        Napi::HandleScope scope(env);
+        wrap_->set_idle();
+        if (error_.empty()) {
+          deferred_.Resolve(result(env));
+        } else {
+          deferred_.Reject(Napi::Error::New(env, error_).Value());
+        }
+      } catch (...) {
+        // The environment is going away: nobody is left to observe the promise.
+      }
+    }
+    Destroy();
   }
 
+  std::string error_;
   Napi::Promise::Deferred deferred_;
   PlanWrap* wrap_;
   Napi::ObjectReference self_;

@@ -1,0 +1,20 @@
+// Lifecycle: create/dispose cycles leak nothing; forgotten models are freed by the collector.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { engineNames } from '../helpers/engines.js';
+
+const run = promisify(execFile);
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+describe.each(engineNames())('%s engine lifecycle', (engine) => {
+  it('1000 create/compile/fit/dispose cycles keep RSS flat; dropped models are freed by gc', async () => {
+    const { stdout } = await run(process.execPath, ['--expose-gc', fixture('lifecycle.mjs'), engine]);
+    const r = JSON.parse(stdout);
+    expect(r.liveAfterDispose).toBe(0);
+    expect(r.liveBeforeGc).toBeGreaterThan(0);
+    expect(r.liveAfterGc).toBe(0);
+    expect(r.rssGrowth).toBeLessThan(5 * 1024 * 1024);
+  });
+});
