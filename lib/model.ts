@@ -366,6 +366,7 @@ export class Sequential {
     const release = this.acquire('predict');
     try {
       await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+      checkFiniteOutputs('predict', out, this.outputSize);
       return out;
     } finally {
       release();
@@ -380,6 +381,7 @@ export class Sequential {
     const release = this.acquire('predictSync');
     try {
       this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predictSync(data.x, out);
+      checkFiniteOutputs('predictSync', out, this.outputSize);
       return out;
     } finally {
       release();
@@ -398,6 +400,7 @@ export class Sequential {
     const release = this.acquire('evaluate');
     try {
       await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+      checkFiniteOutputs('evaluate', out, this.outputSize);
     } finally {
       release();
     }
@@ -738,6 +741,22 @@ export class Sequential {
     if (plan) {
       livePlans--;
       plan.dispose();
+    }
+  }
+}
+
+/**
+ * Finite inputs and weights can still overflow float32 inside the network (|x| ~ 1e30):
+ * report it instead of returning NaN/Inf as if they were predictions.
+ */
+function checkFiniteOutputs(method: string, out: Float32Array, k: number): void {
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (v - v !== 0) {
+      throw new DownhillError(
+        'ERR_DOWNHILL_NON_FINITE_OUTPUT',
+        `${method}: the output of row ${Math.floor(i / k)} is ${v}: the network overflowed float32 (inputs or weights too large; standardize the inputs)`,
+      );
     }
   }
 }

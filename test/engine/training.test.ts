@@ -201,6 +201,15 @@ describe.each(engineNames())('%s engine', (engine) => {
     expect(worstGap).toBeLessThan(250);
   });
 
+  it('outputs that overflow float32 are an error, not NaN predictions', async () => {
+    const m = sequential({ inputSize: 2, seed: 1, engine, layers: [dense(3)] });
+    const huge = Float32Array.of(3e38, 3e38, 3e38, 3e38);
+    const err = await m.predict(huge).then(() => undefined, (e) => e);
+    expect(err).toMatchObject({ code: 'ERR_DOWNHILL_NON_FINITE_OUTPUT' });
+    expect(err.message).toMatch(/^predict: the output of row 0 is -?Infinity: the network overflowed float32/);
+    expect(() => m.predictSync(huge)).toThrow(/^predictSync: the output of row 0/);
+  });
+
   it('setWeights(getWeights()) round-trips and changes predictions', async () => {
     const a = model(engine, adam(), 1);
     const b = model(engine, adam(), 2);
