@@ -30,7 +30,7 @@ interface LayerBuffers {
 }
 
 /** Time slice after which trainSteps lets the event loop run. */
-const YIELD_MS = 8;
+const YIELD_MS = 4;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
