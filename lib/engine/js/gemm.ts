@@ -66,7 +66,8 @@ export function gemmNN(
 
 /**
  * C[m×n] = Aᵀ·B (+ C) where A is stored k×m and B is k×n: the weight gradient Xᵀ·dZ,
- * a sum over the batch (k) in fixed order. `scratch` holds at least n float64s.
+ * a sum over the batch (k) in fixed order. Four rows of C at a time share each loaded row
+ * of B (and read four adjacent values of A). `scratch` holds at least 4·n float64s.
  */
 export function gemmTN(
   m: number, n: number, k: number,
@@ -75,7 +76,39 @@ export function gemmTN(
   c: FloatArray, cOff: number, ldc: number,
   accumulate: boolean, scratch: Float64Array,
 ): void {
-  for (let i = 0; i < m; i++) {
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const s1 = n, s2 = 2 * n, s3 = 3 * n;
+    const c0 = cOff + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+    if (accumulate) {
+      for (let j = 0; j < n; j++) {
+        scratch[j] = c[c0 + j];
+        scratch[s1 + j] = c[c1 + j];
+        scratch[s2 + j] = c[c2 + j];
+        scratch[s3 + j] = c[c3 + j];
+      }
+    } else scratch.fill(0, 0, 4 * n);
+    for (let p = 0; p < k; p++) {
+      const ap = aOff + p * lda + i;
+      const v0 = a[ap], v1 = a[ap + 1], v2 = a[ap + 2], v3 = a[ap + 3];
+      if (v0 === 0 && v1 === 0 && v2 === 0 && v3 === 0) continue;
+      const bp = bOff + p * ldb;
+      for (let j = 0; j < n; j++) {
+        const bv = b[bp + j];
+        scratch[j] += v0 * bv;
+        scratch[s1 + j] += v1 * bv;
+        scratch[s2 + j] += v2 * bv;
+        scratch[s3 + j] += v3 * bv;
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      c[c0 + j] = scratch[j];
+      c[c1 + j] = scratch[s1 + j];
+      c[c2 + j] = scratch[s2 + j];
+      c[c3 + j] = scratch[s3 + j];
+    }
+  }
+  for (; i < m; i++) {
     const ci = cOff + i * ldc;
     if (accumulate) for (let j = 0; j < n; j++) scratch[j] = c[ci + j];
     else scratch.fill(0, 0, n);
