@@ -136,6 +136,8 @@ export class Sequential {
   private disposed = false;
   /** trainSteps calls in flight: the engine is writing the arenas. */
   private training = 0;
+  /** Reused copies for async native predict (see pinned). */
+  private scratch = { input: new Float32Array(0), output: new Float32Array(0) };
   /** fit is awaiting one of its callbacks (the engine is idle). */
   private callbackDepth = 0;
   /** A predict/evaluate running inside a fit callback. */
@@ -282,7 +284,8 @@ export class Sequential {
       batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
       const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
-      source = arraySource(data.x, targets.labels ?? targets.targets!, data.n, batchSize, shuffle, this.seed);
+      const yData = targets.labels ?? targets.targets!;
+      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), data.n, batchSize, shuffle, this.seed);
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
@@ -304,7 +307,8 @@ export class Sequential {
       if (!Array.isArray(validationData) || validationData.length !== 2) {
         throw typeError('fit(options.validationData)', 'an array [x, y]', validationData);
       }
-      const xv = this.inputs('fit(options.validationData[0])', validationData[0], checkFinite);
+      const xvRaw = this.inputs('fit(options.validationData[0])', validationData[0], checkFinite);
+      const xv = { x: this.pinned(xvRaw.x, validationData[0]), n: xvRaw.n };
       const yv = toTargets('fit(options.validationData[1])', validationData[1], xv.n, this.outputSize, checkFinite);
       const out = new Float32Array(xv.n * this.outputSize);
       validate = async () => {
@@ -365,7 +369,10 @@ export class Sequential {
     const out = this.checkOut('predict', options, data.n);
     const release = this.acquire('predict');
     try {
-      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+      const userOut = options.out !== undefined && this.engine.name === 'native';
+      const target = userOut ? this.scratchOut(out.length) : out;
+      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(this.pinned(data.x, x, true), target);
+      if (target !== out) out.set(target);
       checkFiniteOutputs('predict', out, this.outputSize);
       return out;
     } finally {
@@ -399,7 +406,7 @@ export class Sequential {
     const out = new Float32Array(data.n * this.outputSize);
     const release = this.acquire('evaluate');
     try {
-      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(data.x, out);
+      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(this.pinned(data.x, x, true), out);
       checkFiniteOutputs('evaluate', out, this.outputSize);
     } finally {
       release();
@@ -593,6 +600,29 @@ export class Sequential {
     this.disposePlan();
     forgotten.unregister(this.planBox);
     this.disposed = true;
+  }
+
+  /**
+   * The buffer a background native job reads: the user's own buffer could be transferred or
+   * detached while the job runs (its memory freed under the engine), so the job gets a copy
+   * made now (reused across calls when `reuse`). Copies we made ourselves, SharedArrayBuffers
+   * (never detached) and the pure-TS engine need none.
+   */
+  private pinned<T extends Float32Array | Int32Array>(view: T, user: unknown, reuse = false): T {
+    if (this.engine.name !== 'native' || view !== user || view.buffer instanceof SharedArrayBuffer) return view;
+    if (reuse && view instanceof Float32Array) {
+      if (this.scratch.input.length < view.length) this.scratch.input = new Float32Array(view.length);
+      const copy = this.scratch.input.subarray(0, view.length);
+      copy.set(view);
+      return copy as T;
+    }
+    return view.slice() as T;
+  }
+
+  /** A reused buffer for async native output that is then copied to the caller's `out`. */
+  private scratchOut(length: number): Float32Array {
+    if (this.scratch.output.length < length) this.scratch.output = new Float32Array(length);
+    return this.scratch.output.subarray(0, length);
   }
 
   /** Checked inputs, with the model's preprocessing applied (a copy) when it has one. */
