@@ -1,4 +1,4 @@
-#!/usr/bin/env node --expose-gc
+#!/usr/bin/env -S node --expose-gc
 // Steady-state memory: trains a small MLP (64-128-64-10, Adam, batch 32) for 10^5 native steps
 // and prints RSS and arrayBuffers every 10^4 steps (after gc()), with the least-squares slope
 // from step 10^4 on. Flat means the slope is noise (a few bytes per step at most).

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Train-step throughput, native vs pure TS, in one run. See bench/README.md.
+// GEMM, train and predict of the native (1 and 2 threads) and pure-TS engines, in one run. See bench/README.md.
 import { main } from '../dist/cli/main.js';
 
 process.exitCode = await main(['bench', ...process.argv.slice(2)]);

@@ -66,42 +66,42 @@ function available(module: string): string | undefined {
   return r.status === 0 ? undefined : `${PYTHON} cannot import ${module}`;
 }
 
-export function measurePeers(shapes: GemmShape[], threads: number[], trainBatches: number[], predictBatches: number[], runs: number): Peers {
-  const peers: Peers = { skipped: [] };
-  const noNumpy = available('numpy');
-  if (noNumpy) {
-    peers.skipped.push(`OpenBLAS via numpy: ${noNumpy}`);
-  } else {
-    const gemm: PeerGemmRow[] = [];
-    let core = 'unknown';
-    let config = 'unknown';
-    const list = JSON.stringify(shapes.map((s) => [s.m, s.n, s.k, s.transA, s.transB]));
-    for (const t of threads) {
-      const r = runPy(['gemm', list, String(runs)], { OPENBLAS_NUM_THREADS: String(t), OMP_NUM_THREADS: String(t) });
-      if (!r.ok) {
-        peers.skipped.push(`OpenBLAS via numpy, ${t} threads: ${r.reason}`);
-        continue;
-      }
-      core = r.value.blas?.core ?? core;
-      config = r.value.blas?.config ?? config;
-      for (const g of r.value.gemm) gemm.push({ ...g, threads: t });
-    }
-    if (gemm.length) peers.openblas = { core, config, gemm };
+/** OpenBLAS sgemm via numpy on `shapes` with `threads` OpenBLAS threads, appended to `peers`. */
+export function peerGemm(peers: Peers, shapes: GemmShape[], threads: number, runs: number): void {
+  const missing = available('numpy');
+  if (missing) {
+    if (!peers.skipped.some((s) => s.startsWith('OpenBLAS'))) peers.skipped.push(`OpenBLAS via numpy: ${missing}`);
+    return;
   }
-  const noTorch = available('torch');
-  if (noTorch) {
-    peers.skipped.push(`PyTorch: ${noTorch}`);
-    return peers;
+  const list = JSON.stringify(shapes.map((s) => [s.m, s.n, s.k, s.transA, s.transB]));
+  const r = runPy(['gemm', list, String(runs)], { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) });
+  if (!r.ok) {
+    peers.skipped.push(`OpenBLAS via numpy, ${threads} threads: ${r.reason}`);
+    return;
   }
-  const settings = [
-    // The best two-core setting: one intra-op thread, two OpenBLAS threads that sleep when idle.
-    { setting: 'intra1-blas2', threads: 2, intra: 1, env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } },
-    // Plain set_num_threads(2): for reference (oversubscribes two cores).
-    { setting: 'intra2', threads: 2, intra: 2, env: {} as Record<string, string> },
-    { setting: 'intra1-blas1', threads: 1, intra: 1, env: { OPENBLAS_NUM_THREADS: '1' } },
-  ];
-  const torch: NonNullable<Peers['torch']> = { version: 'unknown', train: [], predict: [] };
-  for (const s of settings) {
+  peers.openblas ??= { core: 'unknown', config: 'unknown', gemm: [] };
+  peers.openblas.core = r.value.blas?.core ?? peers.openblas.core;
+  peers.openblas.config = r.value.blas?.config ?? peers.openblas.config;
+  for (const g of r.value.gemm) peers.openblas.gemm.push({ ...g, threads });
+}
+
+const TORCH_SETTINGS = [
+  // The best two-core setting: one intra-op thread, two OpenBLAS threads that sleep when idle.
+  { setting: 'intra1-blas2', threads: 2, intra: 1, env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } as Record<string, string> },
+  // Plain set_num_threads(2): for reference (oversubscribes two cores).
+  { setting: 'intra2', threads: 2, intra: 2, env: {} as Record<string, string> },
+  { setting: 'intra1-blas1', threads: 1, intra: 1, env: { OPENBLAS_NUM_THREADS: '1' } as Record<string, string> },
+];
+
+/** PyTorch train and predict in every setting that uses `threads` cores, appended to `peers`. */
+export function peerTorch(peers: Peers, threads: number, trainBatches: number[], predictBatches: number[], runs: number): void {
+  const missing = available('torch');
+  if (missing) {
+    if (!peers.skipped.some((s) => s.startsWith('PyTorch'))) peers.skipped.push(`PyTorch: ${missing}`);
+    return;
+  }
+  const torch = (peers.torch ??= { version: 'unknown', train: [], predict: [] });
+  for (const s of TORCH_SETTINGS.filter((x) => x.threads === threads)) {
     const tr = runPy(['train', JSON.stringify(trainBatches), String(runs), String(s.intra)], s.env);
     if (tr.ok) {
       torch.version = tr.value.torch;
@@ -116,6 +116,4 @@ export function measurePeers(shapes: GemmShape[], threads: number[], trainBatche
       peers.skipped.push(`PyTorch predict ${s.setting}: ${pr.reason}`);
     }
   }
-  peers.torch = torch;
-  return peers;
 }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { tryNativeEngine } from '../engine/select.js';
 import { loadAddon } from '../engine/binding.js';
 import { gemmShapes, measureGemm, measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
-import { measurePeers, type Peers } from './bench-peers.js';
+import { peerGemm, peerTorch, type Peers } from './bench-peers.js';
 import { formatHeader, formatRow, type Column } from './table.js';
 
 const TRAIN_BATCHES = [1, 32, 128, 512];
@@ -138,7 +138,7 @@ function printTables(res: BenchResult, runs: number): void {
   }
   if (res.ratios?.length) {
     w('');
-    const rcols: Column[] = [{ title: 'ratio', width: 78 }, { title: 'downhill', width: 10 }, { title: 'peer', width: 10 }, { title: 'ratio', width: 6 }, { title: 'target', width: 6 }, { title: 'holds', width: 5 }];
+    const rcols: Column[] = [{ title: 'comparison', width: 78 }, { title: 'downhill', width: 10 }, { title: 'peer', width: 10 }, { title: 'ratio', width: 6 }, { title: 'target', width: 6 }, { title: 'holds', width: 5 }];
     w(formatHeader(rcols));
     for (const r of res.ratios) {
       const digits = r.downhill < 10 ? 4 : 1;
@@ -166,17 +166,24 @@ export async function bench(argv: string[]): Promise<number> {
     train: [],
     predict: [],
   };
-  if (native) {
-    for (const t of threadCounts) {
+  // Each thread count's peers run right after downhill's own measurements at that count, so
+  // both see about the same load on the shared machine.
+  const peers: Peers | undefined = values.peers ? { skipped: [] } : undefined;
+  for (const t of threadCounts) {
+    if (native) {
       const part = runWorker(t, runs, quick);
       res.gemm.push(...part.gemm);
       res.train.push(...part.train);
       res.predict.push(...part.predict);
     }
+    if (peers) {
+      peerGemm(peers, gemmShapes(quick), t, runs);
+      peerTorch(peers, t, TRAIN_BATCHES.filter((b) => b > 1), PREDICT_BATCHES, runs);
+    }
   }
   res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
   res.predict.push(...(await measurePredict('js', PREDICT_BATCHES, Math.min(runs, 5))));
-  if (values.peers) res.peers = measurePeers(gemmShapes(quick), threadCounts, TRAIN_BATCHES.filter((b) => b > 1), PREDICT_BATCHES, runs);
+  if (peers) res.peers = peers;
   res.ratios = ratios(res);
   if (values.json) process.stdout.write(JSON.stringify(res) + '\n');
   else printTables(res, runs);

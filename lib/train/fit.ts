@@ -4,7 +4,7 @@
  */
 import { AbortError, NonFiniteLossError, rangeError } from '../errors.js';
 import type { Plan } from '../engine/engine.js';
-import type { Callback, EpochLog, History } from './callbacks.js';
+import type { Callback, CallbackModel, EpochLog, History, TrainingControl } from './callbacks.js';
 import type { EpochSource } from './sources.js';
 
 /** Learning rate for a global step (0-based) in a 0-based epoch. */
@@ -18,10 +18,14 @@ export interface FitJob {
   /** Epochs and optimizer steps done so far over all fits; advanced as work completes. */
   counters: { epochs: number; steps: number };
   lrAt: LrFunction;
+  /** Told each finished epoch's log (a schedule driven by a metric, e.g. reduceLrOnPlateau). */
+  observe?: (log: EpochLog) => void;
   callbacks: Callback[];
   signal?: AbortSignal;
-  /** Loss and accuracy on the validation data, if any. */
-  validate?: () => Promise<{ loss: number; accuracy: number }>;
+  /** Loss, accuracy and the compiled metrics on the validation data, if any (keys become val<Key>). */
+  validate?: () => Promise<Record<string, number>>;
+  /** What callbacks may do with the model (control.model). */
+  model: CallbackModel;
 }
 
 function abortError(signal: AbortSignal): AbortError {
@@ -36,16 +40,17 @@ export async function runFit(job: FitJob): Promise<History> {
   let correctOut = new Int32Array(0);
   const history: History = { epochs: [] };
   let stopRequested = false;
-  const control = { stop: () => void (stopRequested = true) };
+  const control: TrainingControl = { stop: () => void (stopRequested = true), lrScale: 1, model: job.model };
   const counters = job.counters;
   let plan: Plan | undefined;
   const onAbort = () => plan?.cancel();
   signal?.addEventListener('abort', onAbort);
   try {
-    for (const cb of job.callbacks) await cb.onTrainBegin?.();
+    for (const cb of job.callbacks) await cb.onTrainBegin?.(control);
     for (let e = 0; e < job.epochs && !stopRequested; e++) {
       const epoch = counters.epochs;
       const started = performance.now();
+      for (const cb of job.callbacks) await cb.onEpochBegin?.(epoch + 1, control);
       let lossSum = 0;
       let correct = 0;
       let lr = 0;
@@ -60,7 +65,7 @@ export async function runFit(job: FitJob): Promise<History> {
           correctOut = new Int32Array(steps);
         }
         for (let s = 0; s < steps; s++) {
-          lr = job.lrAt(counters.steps + s, epoch);
+          lr = job.lrAt(counters.steps + s, epoch) * control.lrScale;
           if (!Number.isFinite(lr) || lr < 0) throw rangeError('fit(options.schedule)', `a finite learning rate ≥ 0 at step ${counters.steps + s}`, lr);
           lrs[s] = lr;
         }
@@ -83,25 +88,25 @@ export async function runFit(job: FitJob): Promise<History> {
           throw new NonFiniteLossError(epoch + 1, stepInEpoch + done + 1, lossOut[done]);
         }
         stepInEpoch += steps;
-        for (const cb of job.callbacks) cb.onProgress?.({ epoch: epoch + 1, step: stepInEpoch, stepsPerEpoch: source.stepsPerEpoch, loss: lossSum / rowsSeen });
+        const progress = { epoch: epoch + 1, step: stepInEpoch, stepsPerEpoch: source.stepsPerEpoch, loss: lossSum / rowsSeen };
+        for (const cb of job.callbacks) {
+          cb.onProgress?.(progress);
+          cb.onBatchEnd?.(progress, control);
+        }
       }
       if (rowsSeen === 0) {
         throw new RangeError(`fit: epoch ${epoch + 1} received no data (a stream can be read once: pass a function that returns a new iterable for every epoch)`);
       }
       const v = job.validate ? await job.validate() : undefined;
-      const log: EpochLog = {
-        epoch: epoch + 1,
-        loss: lossSum / rowsSeen,
-        accuracy: correct / rowsSeen,
-        ...(v && { valLoss: v.loss, valAccuracy: v.accuracy }),
-        lr,
-        seconds: (performance.now() - started) / 1000,
-      };
+      const log: EpochLog = { epoch: epoch + 1, loss: lossSum / rowsSeen, accuracy: correct / rowsSeen, lr, seconds: 0 };
+      if (v) for (const [key, value] of Object.entries(v)) log[`val${key[0].toUpperCase()}${key.slice(1)}`] = value;
+      log.seconds = (performance.now() - started) / 1000;
       history.epochs.push(log);
       counters.epochs++;
+      job.observe?.(log);
       for (const cb of job.callbacks) await cb.onEpochEnd?.(log, control);
     }
-    for (const cb of job.callbacks) await cb.onTrainEnd?.(history);
+    for (const cb of job.callbacks) await cb.onTrainEnd?.(history, control);
     return history;
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -10,9 +10,12 @@ namespace dh::kernels {
 namespace {
 
 constexpr size_t kTileFloats = static_cast<size_t>(kMaxMr) * kMaxNr;
-// Below this many multiply-adds per thread (~5 µs of AVX-512 work) the fork/join and the
-// per-thread re-packing of the shared operand cost more than the split saves.
-constexpr double kMinMacsPerThread = 1 << 19;
+// Below this many multiply-adds per thread (~5 µs of AVX-512 work) the fork/join, the
+// per-thread re-packing of the shared operand and the risk of waiting on a thread the OS
+// has descheduled (the cores are often shared) cost more than the split saves. Measured at
+// batch 128 (128×64×128, 1M MACs): 2 threads gained ~25% on an idle machine and lost ~2× under
+// load, so that size now stays on one thread.
+constexpr double kMinMacsPerThread = 1 << 20;
 
 size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
@@ -84,27 +87,48 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
   }
 }
 
-// A few rows, B read in place (kernels.inc, f32_gemm_direct): columns split in 64-wide
-// ranges when the product is big enough to share; bitwise the packed path either way.
+// Operands read in place (kernels.inc, f32_gemm_direct), bitwise the packed path: used for a
+// few rows (batch-1 inference and training: packing B would cost more than the product) and
+// for narrow outputs (n <= 16, like a 10-class last layer, where a 32-wide micro-tile would
+// be mostly padding). Rows go in groups of up to 8 (4 when n > 16); the groups, or 64-column
+// ranges when there are only a few rows, are split over threads when the product is big.
+constexpr size_t kNarrowCols = 16;
+constexpr size_t kDirectFewRows = 4;
+
+bool use_direct(const GemmArgs& g) {
+  if (g.trans_b) return false;
+  return g.m <= kDirectFewRows || g.n <= kNarrowCols;
+}
+
 void gemm_direct(const KernelTable& t, const GemmArgs& g, int nt, runtime::ThreadPool* pool) {
   const size_t kc = static_cast<size_t>(t.blocks.kc);
   const bool has_bias = g.epilogue != Epilogue::kNone;
   const bool relu = g.epilogue == Epilogue::kBiasRelu;
-  auto columns = [&](size_t j0, size_t j1) {
-    t.f32_gemm_direct(g.m, j1 - j0, g.k, kc, g.a, g.lda, g.b + j0, g.ldb, g.c + j0, g.ldc, g.alpha, g.beta,
-                      has_bias ? g.bias + j0 : nullptr, relu);
+  const size_t ars = g.trans_a ? 1 : g.lda, acs = g.trans_a ? g.lda : 1;
+  const size_t group = g.n <= kNarrowCols ? static_cast<size_t>(kMaxDirectRows) : kDirectFewRows;
+  auto block = [&](size_t i0, size_t i1, size_t j0, size_t j1) {
+    for (size_t i = i0; i < i1; i += group) {
+      const size_t rows = std::min(group, i1 - i);
+      t.f32_gemm_direct(rows, j1 - j0, g.k, kc, g.a + i * ars, ars, acs, g.b + j0, g.ldb, g.c + i * g.ldc + j0, g.ldc,
+                        g.alpha, g.beta, has_bias ? g.bias + j0 : nullptr, relu);
+    }
   };
   constexpr size_t kAlignCols = 64;
-  const size_t chunks = (g.n + kAlignCols - 1) / kAlignCols;
-  nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), chunks));
+  const bool by_rows = g.m > group;
+  const size_t units = by_rows ? (g.m + group - 1) / group : (g.n + kAlignCols - 1) / kAlignCols;
+  nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), units));
   if (nt <= 1) {
-    columns(0, g.n);
+    block(0, g.m, 0, g.n);
     return;
   }
   auto job = [&](int task, int ntasks, int /*slot*/) {
-    const size_t j0 = std::min(g.n, chunks * static_cast<size_t>(task) / static_cast<size_t>(ntasks) * kAlignCols);
-    const size_t j1 = std::min(g.n, chunks * static_cast<size_t>(task + 1) / static_cast<size_t>(ntasks) * kAlignCols);
-    if (j0 < j1) columns(j0, j1);
+    const size_t u0 = units * static_cast<size_t>(task) / static_cast<size_t>(ntasks);
+    const size_t u1 = units * static_cast<size_t>(task + 1) / static_cast<size_t>(ntasks);
+    if (by_rows) {
+      block(std::min(g.m, u0 * group), std::min(g.m, u1 * group), 0, g.n);
+    } else {
+      block(0, g.m, std::min(g.n, u0 * kAlignCols), std::min(g.n, u1 * kAlignCols));
+    }
   };
   pool->run(nt, nt, job);
 }
@@ -166,7 +190,7 @@ void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runt
   const double macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   int nt = pool ? std::min(pool->size(), ws.threads()) : 1;
   nt = static_cast<int>(std::min<double>(nt, std::max(1.0, macs / kMinMacsPerThread)));
-  if (!g.trans_a && !g.trans_b && g.m <= static_cast<size_t>(kMaxDirectRows)) {
+  if (use_direct(g)) {
     gemm_direct(t, g, nt, pool);
     return;
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { engineNames } from '../helpers/engines.js';
+import { tryNativeEngine } from '../../lib/engine/select.js';
 
 const bin = fileURLToPath(new URL('../../bin/downhill.js', import.meta.url));
 const run = promisify(execFile);
@@ -29,7 +30,8 @@ describe.each(engineNames())('downhill train --engine %s', (engine) => {
     expect(report.engine).toBe(engine);
     expect(report.epochs).toHaveLength(2);
     expect(Object.keys(report.epochs[0]).sort()).toEqual(['accuracy', 'epoch', 'loss', 'lr', 'seconds', 'valAccuracy', 'valLoss'].sort());
-    expect(Object.keys(report.test).sort()).toEqual(['accuracy', 'loss']);
+    expect(Object.keys(report.test).sort()).toEqual(['accuracy', 'f1', 'loss', 'precision', 'recall']);
+    expect(report.test.f1).toBeGreaterThan(0.5);
     expect(report.epochs[1].loss).toBeLessThan(report.epochs[0].loss);
     expect(report.samplesPerSecond).toBeGreaterThan(0);
   });
@@ -55,7 +57,7 @@ describe.each(engineNames())('downhill train --engine %s', (engine) => {
     expect(stdout).toMatch(/784-32-10 on MNIST \(7000 train \/ 1500 validation \/ 1500 test\), sgd lr 0.01, batch 128, seed 42/);
     expect(stdout).toMatch(/epoch\s+loss\s+accuracy\s+val loss\s+val acc\s+lr\s+seconds/);
     expect(stdout).toMatch(/^\s+1\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+\d\.\d{4}\s+1\.00e-2\s+\d+\.\d\d$/m);
-    expect(stdout).toMatch(/test: loss \d\.\d{4}, accuracy \d+\.\d\d%/);
+    expect(stdout).toMatch(/test: loss \d\.\d{4}, accuracy \d+\.\d\d%, precision \d\.\d{4}, recall \d\.\d{4}, F1 \d\.\d{4} \(macro\)/);
     expect(stdout).toMatch(/\d+ samples\/s/);
     expect(stdout).toMatch(new RegExp(`engine: ${engine}, isa \\w+, \\d+ threads?`));
   });
@@ -64,9 +66,15 @@ describe.each(engineNames())('downhill train --engine %s', (engine) => {
 describe('downhill command line errors', () => {
   it.each([
     [['--epochs', '0'], /--epochs: expected an integer in \[1, 100000\], received "0"/],
-    [['--optimizer', 'rmsprop'], /--optimizer: expected adam or sgd, received "rmsprop"/],
+    [['--optimizer', 'adamm'], /--optimizer: expected one of sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, radam, lion, received "adamm"/],
+    [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum: not an option of adam \(it takes --beta1, --beta2, --eps, --amsgrad\)/],
+    [['--optimizer', 'adam', '--beta1', '1'], /--beta1: expected a number in \[0, 1\), received 1/],
+    [['--schedule', 'sine'], /--schedule: expected one of constant, step, multistep, exponential, polynomial, cosine, cosine-restarts, warmup-cosine, onecycle, cyclic, plateau, received "sine"/],
+    [['--clip-norm', 'big'], /--clip-norm: expected a number, received "big"/],
+    [['--validation-split', '1.5'], /--validation-split: expected a number in \(0, 1\), received "1.5"/],
+    [['--early-stopping', 'x'], /--early-stopping: expected an integer in \[0, 100000\], received "x"/],
     [['--layers', '256,x'], /--layers: expected an integer in \[1, 16777216\], received "x"/],
-    [['--lr', 'fast'], /--lr: expected a number ≥ 0, received "fast"/],
+    [['--lr', 'fast'], /--lr: expected a number > 0, received "fast"/],
     [['--engine', 'gpu'], /--engine: expected auto, native or js, received "gpu"/],
     [['--bogus'], /Unknown option '--bogus'/],
   ])('%j exits with code 2 and says why', async (args, message) => {
@@ -74,5 +82,33 @@ describe('downhill command line errors', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stdout).toBe('');
+  });
+});
+
+// Flag handling, not engine behaviour: once per `npm test` (skipped in the forced-js pass when
+// the native engine ran it already).
+const nativeRan = process.env.DOWNHILL_ENGINE === 'js' && tryNativeEngine().engine !== undefined;
+describe.skipIf(nativeRan)('downhill train --optimizer X works for every optimizer', () => {
+  const engine = engineNames()[0];
+  const all = ['sgd', 'adam', 'adamw', 'adagrad', 'adadelta', 'rmsprop', 'adamax', 'nadam', 'radam', 'lion'];
+  it.each(all)('%s', async (name) => {
+    const { code, stdout } = await cli(['--optimizer', name, '--epochs', '2', '--layers', '32', '--batch-size', '128', '--json', '--engine', engine]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.epochs[1].loss).toBeLessThan(report.epochs[0].loss);
+    expect(report.test.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it('with hyper-parameters, a schedule, clipping, early stopping and a validation split', async () => {
+    const { code, stdout } = await cli([
+      '--optimizer', 'sgd', '--lr', '0.05', '--momentum', '0.8', '--nesterov', '--weight-decay', '1e-4', '--clip-norm', '5',
+      '--schedule', 'warmup-cosine', '--early-stopping', '2', '--validation-split', '0.2',
+      '--epochs', '3', '--layers', '32', '--batch-size', '128', '--json', '--engine', engine,
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.epochs.length).toBeGreaterThanOrEqual(1);
+    expect(report.epochs[0].lr).toBeLessThan(0.05); // warming up
+    expect(report.test.accuracy).toBeGreaterThan(0.5);
   });
 });

@@ -203,6 +203,8 @@ describe.each(engineNames())('%s engine', (engine) => {
 
   it('outputs that overflow float32 are an error, not NaN predictions', async () => {
     const m = sequential({ inputSize: 2, seed: 1, engine, layers: [dense(3)] });
+    // Every weight 1: each output is 3e38 + 3e38, beyond float32 in any summation order.
+    m.setWeights(m.getWeights().map((w) => ({ ...w, data: w.data.map(() => 1) })));
     const huge = Float32Array.of(3e38, 3e38, 3e38, 3e38);
     const err = await m.predict(huge).then(() => undefined, (e) => e);
     expect(err).toMatchObject({ code: 'ERR_DOWNHILL_NON_FINITE_OUTPUT' });

@@ -1,6 +1,7 @@
-// f32_gemm_direct, m <= 4 rows, AVX2+FMA (compiled with -mavx2 -mfma; only called after
+// f32_gemm_direct, m <= 8 rows (<= 4 when n > 16), AVX2+FMA (compiled with -mavx2 -mfma; only called after
 // cpuid and xgetbv said so).
-// C[m×n] = relu?(alpha·A·B + beta·C + bias): A row-major m×k (lda), B row-major k×n (ldb),
+// C[m×n] = relu?(alpha·A·B + beta·C + bias): A[i·ars + p·acs] (row-major: ars = lda,
+// acs = 1; transposed: ars = 1, acs = lda), B row-major k×n (ldb),
 // read in place (no packing: for a few rows, packing B costs more than the product).
 // Columns in chunks of 32 (4 ymm × m rows), then 8, then single columns with fmaf (one
 // rounding, as vfmadd). Bitwise the packed path: k summed in blocks of kc from zero, in
@@ -16,7 +17,7 @@ namespace dh::kernels::avx2 {
 namespace {
 
 template <int M, int Q>
-void block(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+void block(size_t j, size_t p0, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb, float* c, size_t ldc,
            float alpha, float beta, const float* bias, bool relu) {
   __m256 acc[M][Q];
   for (int i = 0; i < M; ++i)
@@ -26,7 +27,7 @@ void block(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const flo
     __m256 bv[Q];
     for (int q = 0; q < Q; ++q) bv[q] = _mm256_loadu_ps(bp + 8 * q);
     for (int i = 0; i < M; ++i) {
-      const __m256 av = _mm256_set1_ps(a[i * lda + p0 + p]);
+      const __m256 av = _mm256_set1_ps(a[i * ars + (p0 + p) * acs]);
       for (int q = 0; q < Q; ++q) acc[i][q] = _mm256_fmadd_ps(av, bv[q], acc[i][q]);
     }
   }
@@ -49,11 +50,11 @@ void block(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const flo
 }
 
 template <int M>
-void column(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+void column(size_t j, size_t p0, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb, float* c,
             size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   for (int i = 0; i < M; ++i) {
     float acc = 0.0f;
-    for (size_t p = 0; p < kc; ++p) acc = std::fmaf(a[i * lda + p0 + p], b[(p0 + p) * ldb + j], acc);
+    for (size_t p = 0; p < kc; ++p) acc = std::fmaf(a[i * ars + (p0 + p) * acs], b[(p0 + p) * ldb + j], acc);
     float* cr = c + i * ldc + j;
     float x = acc;
     if (alpha != 1.0f) x = alpha * x;
@@ -69,7 +70,7 @@ void column(size_t j, size_t p0, size_t kc, const float* a, size_t lda, const fl
 }
 
 template <int M>
-void rows(size_t n, size_t k, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+void rows(size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb, float* c, size_t ldc,
           float alpha, float beta, const float* bias, bool relu) {
   for (size_t p0 = 0; p0 < k; p0 += kc) {
     const size_t kb = k - p0 < kc ? k - p0 : kc;
@@ -78,21 +79,25 @@ void rows(size_t n, size_t k, size_t kc, const float* a, size_t lda, const float
     const float* bs = last ? bias : nullptr;
     const bool rl = last && relu;
     size_t j = 0;
-    for (; j + 32 <= n; j += 32) block<M, 4>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
-    for (; j + 8 <= n; j += 8) block<M, 1>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
-    for (; j < n; ++j) column<M>(j, p0, kb, a, lda, b, ldb, c, ldc, alpha, bt, bs, rl);
+    for (; j + 32 <= n; j += 32) block<M, 4>(j, p0, kb, a, ars, acs, b, ldb, c, ldc, alpha, bt, bs, rl);
+    for (; j + 8 <= n; j += 8) block<M, 1>(j, p0, kb, a, ars, acs, b, ldb, c, ldc, alpha, bt, bs, rl);
+    for (; j < n; ++j) column<M>(j, p0, kb, a, ars, acs, b, ldb, c, ldc, alpha, bt, bs, rl);
   }
 }
 
 }  // namespace
 
-void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb,
                      float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   switch (m) {
-    case 1: return rows<1>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
-    case 2: return rows<2>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
-    case 3: return rows<3>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
-    case 4: return rows<4>(n, k, kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 1: return rows<1>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 2: return rows<2>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 3: return rows<3>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 4: return rows<4>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 5: return rows<5>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 6: return rows<6>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 7: return rows<7>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
+    case 8: return rows<8>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
     default: return;
   }
 }

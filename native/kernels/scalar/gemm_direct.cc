@@ -1,5 +1,6 @@
-// f32_gemm_direct, m <= 4 rows, scalar (any CPU): the reference of the direct kernels.
-// C[m×n] = relu?(alpha·A·B + beta·C + bias): A row-major m×k (lda), B row-major k×n (ldb),
+// f32_gemm_direct, m <= 8 rows (<= 4 when n > 16), scalar (any CPU): the reference of the direct kernels.
+// C[m×n] = relu?(alpha·A·B + beta·C + bias): A[i·ars + p·acs] (row-major: ars = lda,
+// acs = 1; transposed: ars = 1, acs = lda), B row-major k×n (ldb),
 // read in place, no packing (for a few rows packing B costs more than the product).
 // Bitwise the packed scalar path: k summed in blocks of kc from zero, in order, with
 // separate multiply and add; each block combined with C as scalar/gemm_ukernel.cc does
@@ -8,7 +9,7 @@
 
 namespace dh::kernels::scalar {
 
-void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t lda, const float* b, size_t ldb,
+void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb,
                      float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   constexpr size_t W = 16;  // columns per pass: accumulators stay in registers
   for (size_t p0 = 0; p0 < k; p0 += kc) {
@@ -20,7 +21,7 @@ void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, si
         const size_t w = n - j0 < W ? n - j0 : W;
         float acc[W] = {};
         for (size_t p = 0; p < kb; ++p) {
-          const float ai = a[i * lda + p0 + p];
+          const float ai = a[i * ars + (p0 + p) * acs];
           const float* br = b + (p0 + p) * ldb + j0;
           for (size_t q = 0; q < w; ++q) acc[q] += ai * br[q];
         }
