@@ -27,6 +27,8 @@ export interface PeerGemmRow {
 
 export interface Peers {
   skipped: string[];
+  /** TensorFlow.js (dev dependencies) on the same network: backend 'tfjs-cpu' (pure JS) or 'tfjs-wasm' (SIMD, single-threaded in Node). */
+  tfjs?: { version: string; train: { backend: string; batch: number; samplesPerSecond: number; min: number; max: number }[] };
   openblas?: { core: string; config: string; gemm: PeerGemmRow[] };
   torch?: {
     version: string;
@@ -115,5 +117,22 @@ export function peerTorch(peers: Peers, threads: number, trainBatches: number[],
     } else {
       peers.skipped.push(`PyTorch predict ${s.setting}: ${pr.reason}`);
     }
+  }
+}
+
+const TFJS_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'tfjs-peer.mjs');
+
+/** TensorFlow.js CPU and WASM training on the seed network, appended to `peers` (skipped when not installed). */
+export function peerTfjs(peers: Peers, batches: number[], runs: number): void {
+  for (const backend of ['cpu', 'wasm']) {
+    const r = spawnSync(process.execPath, [TFJS_SCRIPT, backend, '--batches', batches.join(','), '--runs', String(runs)], { encoding: 'utf8', timeout: 900_000, maxBuffer: 1 << 24 });
+    const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !last.startsWith('{')) {
+      peers.skipped.push(`TensorFlow.js ${backend}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop()}`);
+      continue;
+    }
+    const value = JSON.parse(last) as { backend: string; version: string; train: { batch: number; samplesPerSecond: number; min: number; max: number }[] };
+    const tfjs = (peers.tfjs ??= { version: value.version, train: [] });
+    for (const row of value.train) tfjs.train.push({ backend: value.backend, ...row });
   }
 }

@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { tryNativeEngine } from '../engine/select.js';
 import { loadAddon } from '../engine/binding.js';
 import { gemmShapes, measureGemm, measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
-import { peerGemm, peerTorch, type Peers } from './bench-peers.js';
+import { peerGemm, peerTfjs, peerTorch, type Peers } from './bench-peers.js';
+import { writeBenchReport } from './bench-report.js';
 import { formatHeader, formatRow, type Column } from './table.js';
 
 const TRAIN_BATCHES = [1, 32, 128, 512];
@@ -97,6 +98,14 @@ function ratios(res: BenchResult): Ratio[] {
       }
     }
   }
+  if (peers?.tfjs) {
+    // Issue 9: the TS engine at ≥ 10× TensorFlow.js CPU and ≥ 1× its WASM backend at batch 128.
+    const tfjsTargets: Record<string, number> = { 'tfjs-cpu': 10, 'tfjs-wasm': 1 };
+    for (const p of peers.tfjs.train) {
+      const d = res.train.find((r) => r.engine === 'js' && r.batch === p.batch);
+      if (d) out.push({ what: `train batch ${p.batch}: downhill TS vs TensorFlow.js ${p.backend.slice(5)} (samples/s)`, downhill: d.samplesPerSecond, peer: p.samplesPerSecond, ratio: d.samplesPerSecond / p.samplesPerSecond, target: p.batch === 128 ? tfjsTargets[p.backend] : undefined });
+    }
+  }
   for (const b of TRAIN_BATCHES) {
     const one = train(b, 1);
     const two = train(b, 2);
@@ -130,6 +139,10 @@ function printTables(res: BenchResult, runs: number): void {
     w('');
     for (const s of res.peers.skipped) w(`peer skipped: ${s}`);
     if (res.peers.openblas) w(`OpenBLAS: ${res.peers.openblas.config} (core ${res.peers.openblas.core})`);
+    if (res.peers.tfjs) {
+      w(`TensorFlow.js ${res.peers.tfjs.version}:`);
+      for (const t of res.peers.tfjs.train) w(`  train ${t.backend} batch ${t.batch}: ${Math.round(t.samplesPerSecond)} samples/s (${Math.round(t.min)}–${Math.round(t.max)})`);
+    }
     if (res.peers.torch) {
       w(`PyTorch ${res.peers.torch.version}:`);
       for (const t of res.peers.torch.train) w(`  train ${t.setting} batch ${t.batch}: ${Math.round(t.samplesPerSecond)} samples/s (${Math.round(t.min)}–${Math.round(t.max)})`);
@@ -151,7 +164,7 @@ function printTables(res: BenchResult, runs: number): void {
 export async function bench(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' }, peers: { type: 'boolean' }, threads: { type: 'string' }, worker: { type: 'string' } },
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' }, peers: { type: 'boolean' }, threads: { type: 'string' }, worker: { type: 'string' }, out: { type: 'string' } },
     strict: true,
   });
   if (values.worker !== undefined) return worker(values.worker);
@@ -182,9 +195,11 @@ export async function bench(argv: string[]): Promise<number> {
     }
   }
   res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
+  if (peers) peerTfjs(peers, TRAIN_BATCHES.filter((b) => b > 1), Math.min(runs, 3));
   res.predict.push(...(await measurePredict('js', PREDICT_BATCHES, Math.min(runs, 5))));
   if (peers) res.peers = peers;
   res.ratios = ratios(res);
+  if (values.out) await writeBenchReport(values.out, res, runs);
   if (values.json) process.stdout.write(JSON.stringify(res) + '\n');
   else printTables(res, runs);
   return 0;
