@@ -182,19 +182,25 @@ export async function bench(argv: string[]): Promise<number> {
   // Each thread count's peers run right after downhill's own measurements at that count, so
   // both see about the same load on the shared machine.
   const peers: Peers | undefined = values.peers ? { skipped: [] } : undefined;
+  // Progress on stderr (stdout carries the tables or the JSON document).
+  const status = (what: string) => process.stderr.write(`bench: ${what}…\n`);
   for (const t of threadCounts) {
     if (native) {
+      status(`native engine, ${t} thread${t === 1 ? '' : 's'}: GEMM, train, predict`);
       const part = runWorker(t, runs, quick);
       res.gemm.push(...part.gemm);
       res.train.push(...part.train);
       res.predict.push(...part.predict);
     }
     if (peers) {
+      status(`OpenBLAS and PyTorch, ${t} thread${t === 1 ? '' : 's'}`);
       peerGemm(peers, gemmShapes(quick), t, runs);
       peerTorch(peers, t, TRAIN_BATCHES.filter((b) => b > 1), PREDICT_BATCHES, runs);
     }
   }
+  status('pure-TS engine: train, predict');
   res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
+  if (peers) status('TensorFlow.js CPU and WASM');
   if (peers) peerTfjs(peers, TRAIN_BATCHES.filter((b) => b > 1), Math.min(runs, 3));
   res.predict.push(...(await measurePredict('js', PREDICT_BATCHES, Math.min(runs, 5))));
   if (peers) res.peers = peers;
