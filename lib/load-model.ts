@@ -6,6 +6,7 @@ import { dense, type Layer } from './layers.js';
 import { sequential, type Sequential } from './model.js';
 import type { EngineChoice } from './engine/select.js';
 import { restoreOptimizer } from './optim/restore.js';
+import type { Optimizer } from './optim/optimizer.js';
 import { join } from 'node:path';
 import { restorePreprocess, type Preprocess } from './preprocess.js';
 
@@ -30,6 +31,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const manifest = join(dir, MANIFEST_FILE);
   const bad = (reason: string, cause?: unknown) => new CheckpointError('ERR_DOWNHILL_CHECKPOINT_CORRUPT', manifest, reason, { cause });
   let model: Sequential;
+  let optimizer: Optimizer | undefined;
+  let savedSchedule: unknown;
   try {
     const layersValue = field(m, 'layers');
     if (!Array.isArray(layersValue)) throw new TypeError('"layers" is not an array');
@@ -48,7 +51,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     model = sequential({ inputSize: field(m, 'inputSize') as number, seed: field(m, 'seed') as number, engine: options.engine, layers, preprocess });
     const compiled = field(m, 'compile') as Record<string, unknown> | null;
     if (compiled !== null && compiled !== undefined) {
-      model.compile({ loss: compiled.loss as never, metrics: compiled.metrics as never, optimizer: restoreOptimizer((compiled.optimizer ?? {}) as Record<string, unknown>) });
+      optimizer = restoreOptimizer((compiled.optimizer ?? {}) as Record<string, unknown>);
+      model.compile({ loss: compiled.loss as never, metrics: compiled.metrics as never, optimizer });
+      savedSchedule = compiled.schedule ?? undefined;
     }
   } catch (err) {
     throw bad(`describes no valid model: ${(err as Error).message}`, err);
@@ -90,6 +95,14 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       throw bad('has no valid "counters" { epochs, steps }');
     }
     model.restoreTrainingState(state, { epochs: epochs as number, steps: steps as number });
+    if (optimizer && savedSchedule !== undefined) {
+      // Held by the optimizer until the next fit hands it a schedule object of the same kind.
+      try {
+        optimizer.loadStateDict({ ...optimizer.stateDict(), schedule: savedSchedule });
+      } catch (err) {
+        throw bad(`holds a schedule state the optimizer rejects: ${(err as Error).message}`, err);
+      }
+    }
   }
   return model;
 }

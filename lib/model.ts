@@ -493,7 +493,15 @@ export class Sequential {
       seed: this.seed,
       preprocess: this.preprocess?.kind ?? null,
       layers: this.layerConfigs.map((l, i) => ({ kind: l.kind, units: l.units, activation: l.activation, kernelInitializer: l.kernelInitializer, name: this.names[i] })),
-      compile: compiled ? { loss: compiled.loss, metrics: compiled.metrics, optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: compiled.optimizer.spec } } : null,
+      compile: compiled
+        ? {
+            loss: compiled.loss,
+            metrics: compiled.metrics,
+            optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: compiled.optimizer.spec },
+            // The learning-rate schedule's position (e.g. reduceLrOnPlateau's best and patience count).
+            schedule: compiled.optimizer.stateDict().schedule ?? null,
+          }
+        : null,
       counters: { ...this.counters },
     };
     return { model, tensors };

@@ -107,3 +107,57 @@ describe.each(engineNames())('%s engine: models with input preprocessing', (engi
     expect(() => sequential({ inputSize: 10, engine, preprocess: standardize(new Float32Array(8), 4), layers: [dense(2)] })).toThrow(/sequential\(options.preprocess\): expected a step fitted on 10 features, received one fitted on 4/);
   });
 });
+
+describe.each(engineNames())('%s engine: every optimizer and schedule survives save/load', (engine) => {
+  const all = async () => {
+    const lib = await import('../../lib/index.js');
+    return [
+      ['sgd nesterov', () => lib.sgd({ lr: 0.05, momentum: 0.9, nesterov: true })],
+      ['adam amsgrad', () => lib.adam({ lr: 0.01, amsgrad: true } as never)],
+      ['adamw', () => lib.adamw({ lr: 0.01 })],
+      ['adagrad', () => lib.adagrad({ lr: 0.05 })],
+      ['adadelta', () => lib.adadelta({ lr: 1 })],
+      ['rmsprop centered + momentum', () => lib.rmsprop({ lr: 0.005, centered: true, momentum: 0.5 } as never)],
+      ['adamax', () => lib.adamax({ lr: 0.01 })],
+      ['nadam', () => lib.nadam({ lr: 0.01 })],
+      ['radam', () => lib.radam({ lr: 0.01 })],
+      ['lion', () => lib.lion({ lr: 0.001 })],
+    ] as [string, () => Optimizer][];
+  };
+
+  it('each optimizer: saved after 2 epochs, loaded, 1 more epoch = 3 epochs uninterrupted, bit for bit', async () => {
+    for (const [name, make] of await all()) {
+      const dir = freshDir();
+      const whole = makeWith(engine, make());
+      await whole.fit(data.x, data.y, { epochs: 3, batchSize: 16 });
+      const part = makeWith(engine, make());
+      await part.fit(data.x, data.y, { epochs: 2, batchSize: 16 });
+      await part.save(dir);
+      const resumed = await loadModel(dir, { engine });
+      await resumed.fit(data.x, data.y, { epochs: 1, batchSize: 16 });
+      expect(resumed.getWeights().map((w) => bits(w.data)), name).toEqual(whole.getWeights().map((w) => bits(w.data)));
+    }
+  });
+
+  it('a reduceLrOnPlateau schedule continues from its saved position', async () => {
+    const { schedules } = await import('../../lib/index.js');
+    const plateau = () => schedules.reduceLrOnPlateau({ monitor: 'loss', patience: 0, factor: 0.5, threshold: 10 } as never);
+    const whole = makeWith(engine, adam({ lr: 0.01 }));
+    const hw = await whole.fit(data.x, data.y, { epochs: 5, batchSize: 16, schedule: plateau() as never });
+    const dir = freshDir();
+    const part = makeWith(engine, adam({ lr: 0.01 }));
+    await part.fit(data.x, data.y, { epochs: 3, batchSize: 16, schedule: plateau() as never });
+    await part.save(dir);
+    const resumed = await loadModel(dir, { engine });
+    const hr = await resumed.fit(data.x, data.y, { epochs: 2, batchSize: 16, schedule: plateau() as never });
+    expect(hr.epochs.map((e) => e.lr)).toEqual(hw.epochs.slice(3).map((e) => e.lr));
+    expect(hw.epochs[4].lr).toBeLessThan(0.01);
+    expect(resumed.getWeights().map((w) => bits(w.data))).toEqual(whole.getWeights().map((w) => bits(w.data)));
+  });
+});
+
+function makeWith(engine: 'native' | 'js', optimizer: Optimizer) {
+  const m = sequential({ inputSize: 10, seed: 9, engine, layers: [dense(12, { activation: 'relu', name: 'hidden' }), dense(3, { activation: 'softmax' })] });
+  m.compile({ loss: 'categoricalCrossentropy', optimizer });
+  return m;
+}
