@@ -4,7 +4,7 @@
  * only what could corrupt memory and throws TypeError/RangeError for it).
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OptimizerSpec, LayerSpec, LossName } from './engine.js';
 
@@ -86,11 +86,24 @@ export type LoadResult = { addon: RawAddon; error?: undefined } | { addon?: unde
 
 let cached: LoadResult | undefined;
 
-/** Loads the addon once (build/Release first, then prebuilds/<platform>-<arch>/). */
+/**
+ * Loads the addon once: build/Release first, then prebuilds/<platform>-<arch>/.
+ *
+ * `DOWNHILL_ADDON_PATH=/abs/path/downhill.node` loads that file instead (no fallback to the
+ * others: a wrong path is a load error). scripts/test-asan.sh uses it to run the tests
+ * against the sanitizer build in build-asan/; it is also how to try a locally built binary
+ * inside an installed package.
+ */
 export function loadAddon(): LoadResult {
   if (cached) return cached;
   try {
     const require = createRequire(import.meta.url);
+    const override = process.env.DOWNHILL_ADDON_PATH;
+    if (override) {
+      if (!isAbsolute(override)) throw new Error(`DOWNHILL_ADDON_PATH must be an absolute path to a .node file, received '${override}'`);
+      cached = { addon: require(override) as RawAddon };
+      return cached;
+    }
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => RawAddon;
     cached = { addon: nodeGypBuild(packageRoot) };
   } catch (err) {

@@ -23,12 +23,17 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   if (!d.ok) throw_coded(env, kErrIsa, "downhill: " + d.error);
   table_ = d.table;
   jobs_ = std::make_shared<JobRegistry>();
+  threads_ = std::make_shared<JobThreads>();
   runtime::acquire_pool();
-  // Env teardown (process exit, worker termination): stop this env's jobs, wait for the
-  // running ones, then drop our pool reference (the last env joins the pool threads).
+  // Env teardown (worker termination, exit of a worker's or an embedder's env): stop this
+  // env's jobs, wait for the running ones, join the job threads (before Node finalizes the
+  // jobs' thread-safe functions), then drop our pool reference (the last env joins the pool
+  // threads). Nothing here may throw.
   std::shared_ptr<JobRegistry> jobs = jobs_;
-  env.AddCleanupHook([jobs]() {
+  std::shared_ptr<JobThreads> threads = threads_;
+  env.AddCleanupHook([jobs, threads]() {
     jobs->shutdown();
+    threads->stop();
     runtime::release_pool();
   });
   DefineAddon(exports, {

@@ -1,5 +1,5 @@
 // The addon instance: one per Node environment (main thread, each worker_thread), holding
-// the Plan constructor, the job registry and the pool reference of that env.
+// the Plan constructor, the job registry, the job threads and the pool reference of that env.
 #pragma once
 
 #include <napi.h>
@@ -18,6 +18,7 @@ class Addon : public Napi::Addon<Addon> {
 
   const kernels::KernelTable& table() const { return *table_; }
   const std::shared_ptr<JobRegistry>& jobs() const { return jobs_; }
+  const std::shared_ptr<JobThreads>& threads() const { return threads_; }
 
  private:
   Napi::Value Info(const Napi::CallbackInfo& info);
@@ -26,6 +27,7 @@ class Addon : public Napi::Addon<Addon> {
 
   const kernels::KernelTable* table_ = nullptr;
   std::shared_ptr<JobRegistry> jobs_;
+  std::shared_ptr<JobThreads> threads_;  // where this env's trainSteps/predict jobs run
   // gemm() test hook scratch per ISA, grown on demand (the hook runs on the JS thread only).
   struct HookWorkspace {
     kernels::GemmWorkspace ws;

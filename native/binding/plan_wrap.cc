@@ -12,71 +12,122 @@ namespace {
 
 std::string len_text(size_t n) { return std::to_string(n); }
 
-// Base of the async jobs: keeps the Plan object, its core and every typed array of the call
-// alive until the promise settles; runs the work between registry begin/end so env
-// teardown can stop and wait for it.
-class PlanJob : public Napi::AsyncWorker {
+// Base of the background jobs (trainSteps, predict).
+//
+// Lifetime. Created on the JS thread with its promise, references that keep the Plan object
+// and every typed array of the call alive, and a thread-safe function (TSFN) of its own,
+// which also keeps the event loop alive while the job runs. run() executes on one of the
+// env's job threads (JobThreads, not libuv's pool) between registry begin/end, so env
+// teardown can stop it and wait for it; then it queues its completion through the TSFN and
+// releases it. call_js (JS thread) settles the promise. The TSFN's finalizer (JS thread,
+// exactly once: after the release, or at env teardown) deletes the job and with it the
+// references, so they are only ever touched on the JS thread.
+//
+// Teardown (worker terminate, process exit in a worker): N-API calls fail there, and
+// node-addon-api turns a failure into a C++ exception, which must never escape through
+// Node's C callbacks (that aborts the process). So call_js and the finalizer catch
+// everything; call_js does nothing with env == nullptr (teardown drains the TSFN queue
+// that way, after the finalizer has deleted the job); a napi_closing TSFN drops the
+// completion (nobody is left to observe the promise) and the finalizer still deletes the
+// job. The env cleanup hook joins the job threads before the TSFNs are finalized (Node
+// runs every cleanup hook, then closes the TSFNs' handles), so no job thread touches a TSFN
+// after its finalizer ran.
+class PlanJob : public JobThreads::Task {
  public:
-  PlanJob(Napi::Env env, const char* name, PlanWrap* wrap, const Napi::Object& self, std::shared_ptr<PlanCore> core,
-          std::shared_ptr<JobRegistry> jobs)
-      : Napi::AsyncWorker(env, name),
+  PlanJob(Napi::Env env, PlanWrap* wrap, const Napi::Object& self, std::shared_ptr<PlanCore> core, const Addon& addon)
+      : core_(std::move(core)),
         deferred_(Napi::Promise::Deferred::New(env)),
         wrap_(wrap),
         self_(Napi::Persistent(self)),
-        core_(std::move(core)),
-        jobs_(std::move(jobs)) {}
+        jobs_(addon.jobs()),
+        threads_(addon.threads()) {}
 
   void keep(const Napi::Object& o) { refs_.push_back(Napi::Persistent(o)); }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void start() {
-    jobs_->queued(core_.get());
-    Queue();
+
+  // JS thread: hands the job to a job thread and returns its promise. Throws (and the job
+  // is freed) when that is impossible.
+  static Napi::Promise start(Napi::Env env, std::unique_ptr<PlanJob> job, const char* name) {
+    napi_threadsafe_function tsfn = nullptr;
+    const napi_status status =
+        napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, name), 0, 1, job.get(),
+                                        &PlanJob::finalize, nullptr, &PlanJob::call_js, &tsfn);
+    NAPI_THROW_IF_FAILED(env, status, Napi::Promise());
+    // From here the TSFN's finalizer owns the job.
+    PlanJob* j = job.release();
+    j->tsfn_ = tsfn;
+    Napi::Promise promise = j->deferred_.Promise();
+    j->jobs_->queued(j->core_.get());
+    try {
+      j->threads_->post(j);
+    } catch (...) {
+      j->jobs_->end(j->core_.get(), false);
+      napi_release_threadsafe_function(tsfn, napi_tsfn_abort);  // the finalizer frees the job
+      throw;
+    }
+    return promise;
   }
 
- protected:
-  virtual void work() = 0;
-  virtual Napi::Value result(Napi::Env env) = 0;
-
-  void Execute() override {
+  // Job thread.
+  void run() override {
     const bool ran = jobs_->begin();
     if (ran) {
       try {
         work();
       } catch (const std::exception& e) {
         error_ = std::string("downhill: internal error: ") + e.what();
+      } catch (...) {
+        error_ = "downhill: internal error";
       }
     }
     jobs_->end(core_.get(), ran);
+    // After the release the JS thread may delete this job at any time: nothing below
+    // touches it. napi_closing means the env is being torn down: the completion is dropped.
+    const napi_threadsafe_function tsfn = tsfn_;
+    napi_call_threadsafe_function(tsfn, this, napi_tsfn_nonblocking);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
   }
 
-  // Replaces node-addon-api's completion: during env teardown (worker terminate, process exit)
-  // N-API calls fail, and node-addon-api turns that failure into a C++ exception thrown
-  // through libuv's C callback, which aborts the process. Here the promise is settled only
-  // while JS can still run, and no exception leaves this function.
-  void OnWorkComplete(Napi::Env env, napi_status status) override {
-    if (status != napi_cancelled) {
-      try {
-        Napi::HandleScope scope(env);
-        wrap_->set_idle();
-        if (error_.empty()) {
-          deferred_.Resolve(result(env));
-        } else {
-          deferred_.Reject(Napi::Error::New(env, error_).Value());
-        }
-      } catch (...) {
-        // The environment is going away: nobody is left to observe the promise.
-      }
-    }
-    Destroy();
-  }
+ protected:
+  virtual void work() = 0;
+  virtual Napi::Value result(Napi::Env env) = 0;
 
   std::string error_;
+  std::shared_ptr<PlanCore> core_;
+
+ private:
+  // JS thread (env == nullptr: the TSFN is being finalized at teardown; data may be gone).
+  static void call_js(napi_env env, napi_value, void*, void* data) noexcept {
+    if (env == nullptr || data == nullptr) return;
+    auto* job = static_cast<PlanJob*>(data);
+    try {
+      Napi::Env e(env);
+      Napi::HandleScope scope(e);
+      job->wrap_->set_idle();
+      if (job->error_.empty()) {
+        job->deferred_.Resolve(job->result(e));
+      } else {
+        job->deferred_.Reject(Napi::Error::New(e, job->error_).Value());
+      }
+    } catch (...) {
+      // The environment is going away: nobody is left to observe the promise.
+    }
+  }
+
+  // JS thread, once per job.
+  static void finalize(napi_env, void* data, void*) noexcept {
+    try {
+      delete static_cast<PlanJob*>(data);
+    } catch (...) {
+    }
+  }
+
   Napi::Promise::Deferred deferred_;
   PlanWrap* wrap_;
   Napi::ObjectReference self_;
-  std::shared_ptr<PlanCore> core_;
   std::shared_ptr<JobRegistry> jobs_;
+  std::shared_ptr<JobThreads> threads_;
   std::vector<Napi::ObjectReference> refs_;
+  napi_threadsafe_function tsfn_ = nullptr;
 };
 
 class TrainJob : public PlanJob {
@@ -251,8 +302,7 @@ Napi::Value PlanWrap::TrainSteps(const Napi::CallbackInfo& info) {
                            " values (one per step), received " + describe(correct_out.object));
 
     const plan::Arenas a = arenas(env, "trainSteps");
-    auto* job = new TrainJob(env, "downhill.trainSteps", this, info.This().As<Napi::Object>(), core_,
-                             addon_->jobs());
+    auto job = std::make_unique<TrainJob>(env, this, info.This().As<Napi::Object>(), core_, *addon_);
     job->arenas = a;
     job->req.x = x.data;
     job->req.y = y;
@@ -268,9 +318,8 @@ Napi::Value PlanWrap::TrainSteps(const Napi::CallbackInfo& info) {
                                   loss_out.object, correct_out.object})
       job->keep(o);
     core_->cancel.store(false);
+    Napi::Promise p = PlanJob::start(env, std::move(job), "downhill.trainSteps");
     busy_ = true;
-    Napi::Promise p = job->promise();
-    job->start();
     return p;
   });
 }
@@ -287,16 +336,15 @@ Napi::Value PlanWrap::Predict(const Napi::CallbackInfo& info) {
                            len_text(rows) + " rows × " + len_text(outputs_) + " outputs), received " +
                            describe(out.object));
     const plan::Arenas a = arenas(env, "predict");
-    auto* job = new PredictJob(env, "downhill.predict", this, info.This().As<Napi::Object>(), core_, addon_->jobs());
+    auto job = std::make_unique<PredictJob>(env, this, info.This().As<Napi::Object>(), core_, *addon_);
     job->arenas = a;
     job->x = x.data;
     job->rows = rows;
     job->out = out.data;
     job->keep(x.object);
     job->keep(out.object);
+    Napi::Promise p = PlanJob::start(env, std::move(job), "downhill.predict");
     busy_ = true;
-    Napi::Promise p = job->promise();
-    job->start();
     return p;
   });
 }

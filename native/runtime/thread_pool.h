@@ -83,7 +83,7 @@ ThreadPool& pool();
 int pool_size();  // configured size, without creating the pool
 
 // Sets FTZ/DAZ on the current thread for the scope and restores the previous MXCSR after,
-// so the calling thread (a libuv thread or the JS thread) computes exactly like the pool
+// so the calling thread (a job thread or the JS thread) computes exactly like the pool
 // threads do and no JS code ever observes the change.
 class ScopedDenormalsFlush {
  public:

@@ -1,18 +1,13 @@
 // Bad input straight to the raw addon (bypassing lib/): every case throws a JS error in a
 // child process that then exits 0; never a signal (SIGSEGV/SIGABRT/SIGILL).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadAddon } from '../../lib/engine/binding.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const script = fileURLToPath(new URL('../fixtures/raw-binding-case.cjs', import.meta.url));
-let loads = true;
-try {
-  createRequire(import.meta.url)('node-gyp-build')(root);
-} catch {
-  loads = false;
-}
+// loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
+const loads = loadAddon().addon !== undefined;
 
 describe.runIf(loads)('raw binding rejects bad input without crashing', () => {
   const names: string[] = loads ? JSON.parse(execFileSync(process.execPath, [script, '--list'], { encoding: 'utf8' })) : [];

@@ -5,19 +5,11 @@
 // - the direct kernel (m ≤ 4 rows, untransposed, no packing) is bitwise the packed path: the
 //   same rows computed inside a taller product (packed) and alone (direct) agree exactly;
 // - ISA levels agree with each other within the stated tolerance 1.5e-7·(k + 4)·Σ|a·b|.
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { RawAddon } from '../../lib/engine/binding.js';
+import { loadAddon, type RawAddon } from '../../lib/engine/binding.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let addon: RawAddon | undefined;
-try {
-  addon = createRequire(import.meta.url)('node-gyp-build')(repoRoot) as RawAddon;
-} catch {
-  addon = undefined;
-}
+// loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
+const addon: RawAddon | undefined = loadAddon().addon;
 const suite = addon ? describe : describe.skip;
 
 function rng(seed: number): () => number {

@@ -2,10 +2,8 @@
 // an edge grid of sizes below, at and above the micro-tile and the cache blocks, all four
 // transpose cases, strided operands, alpha/beta combinations (beta = 0 over NaN-filled C),
 // and a random-vector residual check for large sizes. Plus the hook's argument checks.
-import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadAddon } from '../../lib/engine/binding.js';
 
 type Gemm = (
   isa: string,
@@ -30,13 +28,8 @@ interface Addon {
   gemm: Gemm;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let addon: Addon | undefined;
-try {
-  addon = createRequire(import.meta.url)('node-gyp-build')(repoRoot) as Addon;
-} catch {
-  addon = undefined;
-}
+// loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
+const addon = loadAddon().addon as Addon | undefined;
 const suite = addon ? describe : describe.skip;
 
 function rng(seed: number): () => number {

@@ -2,21 +2,14 @@
 // optimizerStep test hook, on the thread pool) against the TS engine's float32 update:
 // params and every state slot bitwise equal after 1, 7 and 100 steps, arena lengths
 // 0, 1, 7, 8, 9, 16, 17 and 100 003 (SIMD tails, thread splits), clipping included.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyUpdate, sumSquares } from '../../lib/engine/js/optimizers.js';
 import { initOptimizerState, stateSlots, type OptimizerSpec } from '../../lib/engine/engine.js';
-import type { RawAddon } from '../../lib/engine/binding.js';
+import { loadAddon, type RawAddon } from '../../lib/engine/binding.js';
 import { Rng } from '../../lib/random.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let addon: RawAddon | undefined;
-try {
-  addon = createRequire(import.meta.url)('node-gyp-build')(root) as RawAddon;
-} catch {
-  addon = undefined;
-}
+// loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
+const addon: RawAddon | undefined = loadAddon().addon;
 
 const b = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 const CONFIGS: [string, OptimizerSpec, number][] = [

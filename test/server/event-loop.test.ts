@@ -19,11 +19,20 @@ describe.each(engineNames())('%s engine keeps the event loop responsive', (engin
     expect(r.readFileMaxMs).toBeLessThan(1000);
   });
 
-  it('during three concurrent fits with UV_THREADPOOL_SIZE=4', async () => {
-    const { stdout } = await run(process.execPath, [script, engine, '3', '2'], { env: { ...process.env, UV_THREADPOOL_SIZE: '4' } });
+  // Native: more fits than libuv has threads. Jobs parked on libuv's pool starved fs (readFile
+  // p50 90-170 ms when the native engine still ran there; 0.3 ms since, max 20-35 ms). The pure-TS
+  // engine trains on the JS thread itself, so reads wait for its yields: only a loose bound there.
+  const fits = engine === 'native' ? 5 : 3;
+  it(`during ${fits} concurrent fits with UV_THREADPOOL_SIZE=4: fs is not starved`, async () => {
+    const { stdout } = await run(process.execPath, [script, engine, String(fits), '2'], { env: { ...process.env, UV_THREADPOOL_SIZE: '4' } });
     const r = JSON.parse(stdout);
     expect(r.reads).toBeGreaterThan(5);
     expect(r.p99DelayMs).toBeLessThan(250);
-    expect(r.readFileMaxMs).toBeLessThan(1000);
+    if (engine === 'native') {
+      expect(r.readFileP50Ms).toBeLessThan(40);
+      expect(r.readFileMaxMs).toBeLessThan(500);
+    } else {
+      expect(r.readFileMaxMs).toBeLessThan(1000);
+    }
   });
 });

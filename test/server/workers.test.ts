@@ -70,4 +70,17 @@ describe.runIf(engineNames().includes('native'))('native addon loaded only in wo
     expect(code).toBe(0);
     expect(out).toMatch(/survived/);
   }, 120_000);
+
+  // A worker terminated while its JS is inside a binding call that throws: the env can no
+  // longer take the exception, which node-addon-api used to turn into a C++ exception out of
+  // the callback (SIGABRT, "terminate called after throwing an instance of 'Napi::Error'").
+  it('survives 40 workers terminated while binding calls are throwing', async () => {
+    const child = spawn(process.execPath, [fixture('worker-throw-churn.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(out).toMatch(/survived/);
+  }, 120_000);
 });

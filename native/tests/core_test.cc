@@ -1,0 +1,329 @@
+// Standalone test of the native core without N-API: kernels, thread pool, plan, and the
+// binding's job threads and job registry (binding/jobs.h is pure C++). Built and run under
+// ThreadSanitizer by scripts/test-tsan.sh and under AddressSanitizer + UBSan (with leak
+// detection) by scripts/test-asan.sh; see scripts/core-test.sh.
+//
+//   1. GEMM, every ISA this CPU runs, a grid of shapes × transposes × epilogues, on private
+//      pools of 2, 3, 4 and 7 threads (also two callers on one pool at once): bitwise equal
+//      to the single-threaded result.
+//   2. Two Plans trained at once from two std::threads on the process pool: bitwise equal
+//      to the same Plans trained one after the other, and to a workspace for one thread.
+//      Prints "plan-hash <isa> <hex>" lines: scripts/test-tsan.sh compares them across
+//      DOWNHILL_THREADS=1, 3, 4 (one pool per process), i.e. against single-threaded runs.
+//   3. JobThreads + JobRegistry: jobs posted from two threads, env-teardown shutdown while
+//      jobs run (they see abort and stop), stop() joins everything.
+//
+// Exit status 0 when every check passes; the first failure is printed.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "binding/jobs.h"
+#include "kernels/gemm.h"
+#include "plan/plan.h"
+#include "plan/spec.h"
+#include "runtime/dispatch.h"
+#include "runtime/thread_pool.h"
+
+namespace {
+
+using namespace dh;
+
+int g_failures = 0;
+
+void fail(const std::string& what) {
+  std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+  ++g_failures;
+}
+
+uint64_t fnv(const float* p, size_t n, uint64_t h = 1469598103934665603ull) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n * sizeof(float); ++i) h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+struct Rng {
+  uint32_t s;
+  explicit Rng(uint32_t seed) : s(seed) {}
+  float next() {  // [-1, 1)
+    s = s * 1664525u + 1013904223u;
+    return static_cast<float>(s >> 8) / 8388608.0f - 1.0f;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// 1. GEMM at several thread counts
+
+struct Shape {
+  size_t m, n, k;
+};
+
+void gemm_case(const kernels::KernelTable& t, const char* isa, const Shape& s, bool ta, bool tb,
+               kernels::Epilogue ep, float beta) {
+  Rng rng(static_cast<uint32_t>(s.m * 131 + s.n * 17 + s.k + ta * 7 + tb * 3));
+  const size_t lda = (ta ? s.m : s.k) + 3, ldb = (tb ? s.k : s.n) + 1, ldc = s.n + 2;
+  std::vector<float> a((ta ? s.k : s.m) * lda), b((tb ? s.n : s.k) * ldb), c0(s.m * ldc), bias(s.n);
+  for (float& v : a) v = rng.next();
+  for (float& v : b) v = rng.next();
+  for (float& v : c0) v = rng.next();
+  for (float& v : bias) v = rng.next();
+  kernels::GemmArgs g;
+  g.trans_a = ta, g.trans_b = tb, g.m = s.m, g.n = s.n, g.k = s.k;
+  g.alpha = 0.75f, g.beta = beta;
+  g.a = a.data(), g.lda = lda, g.b = b.data(), g.ldb = ldb, g.ldc = ldc;
+  g.bias = bias.data(), g.epilogue = ep;
+
+  std::vector<float> ref = c0;
+  {
+    kernels::GemmWorkspace ws;
+    ws.reserve(t, s.m, s.n, 1);
+    g.c = ref.data();
+    runtime::ScopedDenormalsFlush ftz;
+    kernels::gemm(t, g, ws, nullptr);
+  }
+  for (int threads : {2, 3, 4, 7}) {
+    runtime::ThreadPool pool(threads);
+    kernels::GemmWorkspace ws;
+    ws.reserve(t, s.m, s.n, threads);
+    // Two callers on one pool at once: one gets the pool, the other runs alone; both must
+    // produce the single-threaded result.
+    std::vector<float> c1 = c0, c2 = c0;
+    auto run = [&](float* c) {
+      kernels::GemmArgs h = g;
+      h.c = c;
+      runtime::ScopedDenormalsFlush ftz;
+      kernels::gemm(t, h, ws, &pool);
+    };
+    // Each caller needs its own workspace when both run at once.
+    kernels::GemmWorkspace ws2;
+    ws2.reserve(t, s.m, s.n, threads);
+    std::thread other([&] {
+      kernels::GemmArgs h = g;
+      h.c = c2.data();
+      runtime::ScopedDenormalsFlush ftz;
+      kernels::gemm(t, h, ws2, &pool);
+    });
+    run(c1.data());
+    other.join();
+    if (std::memcmp(c1.data(), ref.data(), ref.size() * sizeof(float)) != 0 ||
+        std::memcmp(c2.data(), ref.data(), ref.size() * sizeof(float)) != 0) {
+      fail(std::string("gemm ") + isa + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
+           " k=" + std::to_string(s.k) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) + " threads=" +
+           std::to_string(threads) + ": differs from the single-threaded result");
+    }
+  }
+}
+
+void test_gemm() {
+  const Shape shapes[] = {{1, 1, 1}, {5, 17, 9}, {37, 70, 33}, {96, 130, 300}, {13, 257, 64}};
+  int cases = 0;
+  for (runtime::Isa isa : runtime::available_isas()) {
+    const kernels::KernelTable* t = runtime::table_for(isa);
+    for (const Shape& s : shapes)
+      for (int tr = 0; tr < 4; ++tr) {
+        const kernels::Epilogue ep = tr == 0   ? kernels::Epilogue::kBiasRelu
+                                     : tr == 1 ? kernels::Epilogue::kBias
+                                               : kernels::Epilogue::kNone;
+        gemm_case(*t, runtime::isa_name(isa), s, tr & 1, tr & 2, ep, tr == 3 ? 0.5f : 0.0f);
+        ++cases;
+      }
+  }
+  std::printf("gemm: %d cases × threads {2,3,4,7} × 2 concurrent callers\n", cases);
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Plans trained concurrently
+
+struct Trained {
+  std::vector<float> params, state, loss;
+};
+
+plan::Spec make_spec(size_t in, size_t hidden, size_t out, bool adam) {
+  plan::Spec s;
+  s.input_size = in;
+  s.max_batch = 24;
+  s.layers = {{in, hidden, plan::Activation::kRelu}, {hidden, hidden / 2, plan::Activation::kRelu},
+              {hidden / 2, out, plan::Activation::kSoftmax}};
+  if (adam) {
+    s.optimizer.kind = plan::OptimizerSpec::Kind::kAdam;
+    s.optimizer.clip_norm = 1.0;
+    s.optimizer.weight_decay = 1e-3;
+  } else {
+    s.optimizer.kind = plan::OptimizerSpec::Kind::kSgd;
+    s.optimizer.momentum = 0.9;
+  }
+  return s;
+}
+
+Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspace_threads, uint32_t seed) {
+  const size_t pc = plan::param_count(spec);
+  const size_t in = spec.input_size, out = plan::output_size(spec), rows = 200;
+  Trained r;
+  r.params.resize(pc);
+  Rng rng(seed);
+  for (float& v : r.params) v = 0.2f * rng.next();
+  std::vector<float> grads(pc), x(rows * in);
+  r.state.assign(plan::state_slots(spec.optimizer) * pc, 0.0f);
+  for (float& v : x) v = rng.next();
+  std::vector<int32_t> labels(rows), idx(rows * 3);
+  for (size_t i = 0; i < rows; ++i) labels[i] = static_cast<int32_t>((i * 7 + seed) % out);
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>((i * 37 + seed) % rows);
+  const size_t batch = 24, steps = (idx.size() + batch - 1) / batch;
+  std::vector<float> lrs(steps, 0.01f);
+  std::vector<int32_t> correct(steps);
+  r.loss.resize(steps);
+
+  plan::Plan p(spec, t, workspace_threads);
+  plan::Arenas a;
+  a.params = r.params.data(), a.grads = grads.data(), a.state = r.state.empty() ? nullptr : r.state.data();
+  plan::TrainRequest req;
+  req.x = x.data();
+  req.y.labels = labels.data();
+  req.indices = idx.data();
+  req.count = idx.size();
+  req.batch = batch;
+  req.lrs = lrs.data();
+  req.steps = steps;
+  req.loss_out = r.loss.data();
+  req.correct_out = correct.data();
+  std::atomic<bool> cancel{false};
+  const size_t done = p.train_steps(a, req, cancel);
+  if (done != steps) fail("train_steps completed " + std::to_string(done) + " of " + std::to_string(steps));
+  std::vector<float> pred(rows * out);
+  p.predict(a, x.data(), rows, pred.data(), &cancel);
+  r.loss.insert(r.loss.end(), pred.begin(), pred.end());  // predictions take part in the comparison
+  return r;
+}
+
+bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+bool same(const Trained& a, const Trained& b) {
+  return bits_equal(a.params, b.params) && bits_equal(a.state, b.state) && bits_equal(a.loss, b.loss);
+}
+
+void test_plans() {
+  const int threads = runtime::pool_size();
+  for (runtime::Isa isa : runtime::available_isas()) {
+    const kernels::KernelTable* t = runtime::table_for(isa);
+    const plan::Spec sa = make_spec(40, 64, 10, true), sb = make_spec(23, 48, 7, false);
+    // One after the other, workspace for one thread (GEMMs single-threaded).
+    const Trained ra = train(*t, sa, 1, 1), rb = train(*t, sb, 1, 2);
+    // One after the other, workspace for the whole pool.
+    const Trained pa = train(*t, sa, threads, 1), pb = train(*t, sb, threads, 2);
+    // At once, from two threads.
+    Trained ca, cb;
+    std::thread ta([&] { ca = train(*t, sa, threads, 1); });
+    std::thread tb([&] { cb = train(*t, sb, threads, 2); });
+    ta.join();
+    tb.join();
+    const std::string name = runtime::isa_name(isa);
+    if (!same(ra, pa) || !same(rb, pb)) fail("plan " + name + ": pool workspace differs from one-thread workspace");
+    if (!same(ra, ca) || !same(rb, cb)) fail("plan " + name + ": concurrent training differs from sequential");
+    uint64_t h = fnv(ra.params.data(), ra.params.size());
+    h = fnv(ra.state.data(), ra.state.size(), h);
+    h = fnv(ra.loss.data(), ra.loss.size(), h);
+    h = fnv(rb.params.data(), rb.params.size(), h);
+    h = fnv(rb.state.data(), rb.state.size(), h);
+    h = fnv(rb.loss.data(), rb.loss.size(), h);
+    std::printf("plan-hash %s %016llx\n", name.c_str(), static_cast<unsigned long long>(h));
+  }
+  std::printf("plans: pool of %d threads, two plans at once\n", threads);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Job threads and registry
+
+struct CountTask : binding::JobThreads::Task {
+  std::atomic<int>* counter;
+  explicit CountTask(std::atomic<int>* c) : counter(c) {}
+  void run() override {
+    counter->fetch_add(1);
+    delete this;
+  }
+};
+
+// Runs until the registry's shutdown sets abort (like a long train_steps), between begin/end.
+struct LongTask : binding::JobThreads::Task {
+  std::shared_ptr<binding::JobRegistry> jobs;
+  binding::PlanCore core;
+  std::atomic<int>* started;
+  std::atomic<int>* finished;
+  void run() override {
+    const bool ran = jobs->begin();
+    if (ran) {
+      started->fetch_add(1);
+      while (!core.abort.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    jobs->end(&core, ran);
+    finished->fetch_add(1);
+  }
+};
+
+void test_jobs() {
+  {
+    binding::JobThreads threads;
+    std::atomic<int> counter{0};
+    auto post_many = [&] {
+      for (int i = 0; i < 200; ++i) threads.post(new CountTask(&counter));
+    };
+    std::thread other(post_many);
+    post_many();
+    other.join();
+    threads.stop();
+    if (counter.load() != 400) fail("job threads ran " + std::to_string(counter.load()) + " of 400 tasks");
+    auto late = std::make_unique<CountTask>(&counter);
+    try {
+      threads.post(late.get());
+      late.release();  // accepted (a failure): the task deletes itself
+      fail("post after stop was accepted");
+    } catch (const std::logic_error&) {
+    }
+  }
+  {
+    auto jobs = std::make_shared<binding::JobRegistry>();
+    binding::JobThreads threads;
+    std::atomic<int> started{0}, finished{0};
+    std::vector<std::unique_ptr<LongTask>> tasks;
+    for (int i = 0; i < 4; ++i) {
+      auto t = std::make_unique<LongTask>();
+      t->jobs = jobs;
+      t->started = &started;
+      t->finished = &finished;
+      jobs->queued(&t->core);
+      threads.post(t.get());
+      tasks.push_back(std::move(t));
+    }
+    while (started.load() < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (threads.threads() != 4) fail("4 concurrent jobs ran on " + std::to_string(threads.threads()) + " threads");
+    jobs->shutdown();  // the env cleanup hook: abort everything, wait for the running jobs
+    threads.stop();
+    if (finished.load() != 4) fail("shutdown returned with jobs still running");
+  }
+  std::printf("jobs: 400 tasks from two threads; shutdown of 4 running jobs\n");
+}
+
+}  // namespace
+
+int main() {
+  runtime::acquire_pool();
+  test_gemm();
+  test_plans();
+  test_jobs();
+  runtime::release_pool();
+  if (g_failures) {
+    std::fprintf(stderr, "%d check(s) failed\n", g_failures);
+    return 1;
+  }
+  std::printf("core tests: ok\n");
+  return 0;
+}
