@@ -6,22 +6,12 @@
 //   same rows computed inside a taller product (packed) and alone (direct) agree exactly;
 // - ISA levels agree with each other within the stated tolerance 1.5e-7·(k + 4)·Σ|a·b|.
 import { describe, expect, it } from 'vitest';
+import { rng } from '../helpers/rng.js';
 import { loadAddon, type RawAddon } from '../../lib/engine/binding.js';
 
 // loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
 const addon: RawAddon | undefined = loadAddon().addon;
 const suite = addon ? describe : describe.skip;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Problem {
   transA: boolean;

@@ -3,45 +3,12 @@
 // transpose cases, strided operands, alpha/beta combinations (beta = 0 over NaN-filled C),
 // and a random-vector residual check for large sizes. Plus the hook's argument checks.
 import { describe, expect, it } from 'vitest';
-import { loadAddon } from '../../lib/engine/binding.js';
-
-type Gemm = (
-  isa: string,
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-) => void;
-
-interface Addon {
-  version: string;
-  info(): { isa: string; isaAvailable: string[]; threads: number };
-  gemm: Gemm;
-}
+import { rng } from '../helpers/rng.js';
+import { loadAddon, type RawAddon } from '../../lib/engine/binding.js';
 
 // loadAddon honours DOWNHILL_ADDON_PATH (scripts/test-asan.sh points it at the sanitizer build).
-const addon = loadAddon().addon as Addon | undefined;
+const addon: RawAddon | undefined = loadAddon().addon;
 const suite = addon ? describe : describe.skip;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Operand {
   data: Float32Array;
