@@ -41,6 +41,9 @@ export class NonFiniteLossError extends DownhillError {
   }
 }
 
+/** The name issue readers and Keras users look for: the same class as NonFiniteLossError. */
+export const DivergenceError = NonFiniteLossError;
+
 /** Rejection of an aborted fit, as Node's own APIs do. */
 export class AbortError extends Error {
   readonly code = 'ABORT_ERR';

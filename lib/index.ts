@@ -35,7 +35,7 @@ export { metricNames, confusionMatrix, precisionRecallF1, rocAuc, computeMetrics
 export type { MetricName, MetricSpec, Metric, Average, ClassScores } from './metrics.js';
 export type { Initializer } from './init.js';
 export type { Callback, CallbackModel, EpochLog, History, Progress, TrainingControl } from './train/callbacks.js';
-export { DownhillError, ShapeError, NonFiniteLossError, AbortError, CheckpointError, DataError } from './errors.js';
+export { DownhillError, ShapeError, NonFiniteLossError, DivergenceError, AbortError, CheckpointError, DataError } from './errors.js';
 export { engineInfo } from './engine-info.js';
 export type { EngineInfo } from './engine/engine.js';
 export type { EngineChoice } from './engine/select.js';

@@ -63,6 +63,12 @@ export interface FitOptions {
   schedule?: Schedule | ((step: number, epoch: number) => number);
   /** Fraction of the rows, in (0, 1), held out for validation after a seeded shuffle (not the last rows). */
   validationSplit?: number;
+  /**
+   * Report progress (onProgress/onBatchEnd) at least every this many batches. By default an
+   * engine call covers up to 4096 rows and reports once; smaller values mean more, shorter
+   * engine calls (and a quicker response to an AbortSignal).
+   */
+  progressEvery?: number;
   /** Resume at this epoch (Keras): trains epochs initialEpoch + 1 … `epochs`, numbering logs, shuffles and schedules from there. */
   initialEpoch?: number;
   /** 0 silent (default), 1 progress + a line per epoch, 2 a line per epoch (stdout). */
@@ -95,9 +101,9 @@ interface Compiled {
   state: Float32Array;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite', 'validationSplit', 'initialEpoch', 'verbose'];
-/** A stream's batches set the batch size and order: no batchSize or shuffle. */
-const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle' && k !== 'validationSplit');
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite', 'validationSplit', 'initialEpoch', 'verbose', 'progressEvery'];
+/** A stream's batches set the batch size and order: no batchSize, shuffle or progressEvery. */
+const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle' && k !== 'validationSplit' && k !== 'progressEvery');
 
 /** One batch of a stream. */
 export interface Batch {
@@ -285,7 +291,8 @@ export class Sequential {
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
       const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
       const yData = targets.labels ?? targets.targets!;
-      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), data.n, batchSize, shuffle, this.seed);
+      const every = o.progressEvery === undefined ? undefined : checkInteger('fit(options.progressEvery)', o.progressEvery, 1);
+      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), data.n, batchSize, shuffle, this.seed, every);
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);

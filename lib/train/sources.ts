@@ -26,10 +26,13 @@ export interface EpochSource {
   chunks(epoch: number): Iterable<Chunk> | AsyncIterable<Chunk>;
 }
 
-/** An in-memory dataset: every epoch visits all n rows in a seeded order (a pure function of seed and epoch). */
-export function arraySource(x: Float32Array, y: Targets, n: number, batchSize: number, shuffle: boolean, seed: number): EpochSource {
+/**
+ * An in-memory dataset: every epoch visits all n rows in a seeded order (a pure function of
+ * seed and epoch), at most `maxSteps` batches per engine call when given.
+ */
+export function arraySource(x: Float32Array, y: Targets, n: number, batchSize: number, shuffle: boolean, seed: number, maxSteps = Infinity): EpochSource {
   const stepsPerEpoch = Math.ceil(n / batchSize);
-  const stepsPerCall = Math.max(1, Math.min(stepsPerEpoch, Math.floor(ROWS_PER_CALL / batchSize)));
+  const stepsPerCall = Math.max(1, Math.min(stepsPerEpoch, Math.floor(ROWS_PER_CALL / batchSize), maxSteps));
   const order = new Int32Array(n);
   return {
     stepsPerEpoch,

@@ -1,6 +1,6 @@
 // Training behaviour of the public model, once per engine that loads.
 import { describe, expect, it } from 'vitest';
-import { adam, dense, sequential, sgd, AbortError, DownhillError, NonFiniteLossError, type Optimizer } from '../../lib/index.js';
+import { adam, dense, sequential, sgd, AbortError, DivergenceError, DownhillError, NonFiniteLossError, type Optimizer } from '../../lib/index.js';
 import { engineNames } from '../helpers/engines.js';
 import { blobs, oneHot } from '../helpers/data.js';
 
@@ -130,6 +130,7 @@ describe.each(engineNames())('%s engine', (engine) => {
     const m = model(engine, sgd({ lr: 1e30 }));
     const err = await m.fit(train.x, train.y, { epochs: 2, batchSize: 32 }).catch((e) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
+    expect(err).toBeInstanceOf(DivergenceError);
     expect(err.code).toBe('ERR_DOWNHILL_NON_FINITE_LOSS');
     expect(err.message).toMatch(/epoch 1, step \d+/);
     expect(paramsOf(m).every((v) => Number.isFinite(v))).toBe(true);
@@ -148,6 +149,36 @@ describe.each(engineNames())('%s engine', (engine) => {
     await expect(pending).rejects.toBeInstanceOf(AbortError);
     const h = await m.fit(train.x, train.y, { epochs: 1, batchSize: 32 });
     expect(Number.isFinite(h.epochs[0].loss)).toBe(true);
+  });
+
+  it('progressEvery: N reports progress at least every N batches without changing the result', async () => {
+    const a = model(engine);
+    const b = model(engine);
+    let reports = 0;
+    const ha = await a.fit(train.x, train.y, { epochs: 2, batchSize: 8 });
+    const hb = await b.fit(train.x, train.y, { epochs: 2, batchSize: 8, progressEvery: 5, callbacks: [{ onProgress: () => void reports++ }] });
+    expect(reports).toBe(2 * Math.ceil(75 / 5));
+    expect(hb.epochs.map((e) => e.loss)).toEqual(ha.epochs.map((e) => e.loss));
+    expect(paramsOf(b)).toEqual(paramsOf(a));
+    await expect(b.fit(train.x, train.y, { progressEvery: 0 })).rejects.toThrow(/^fit\(options.progressEvery\): expected an integer ≥ 1, received 0$/);
+  });
+
+  it('aborting at random moments always rejects promptly with AbortError and leaves a usable model', async () => {
+    const big = blobs(4000, WIDTH, CLASSES, 9);
+    for (let trial = 0; trial < 8; trial++) {
+      const m = model(engine);
+      const controller = new AbortController();
+      // Far more epochs than any delay covers: the abort always lands mid-fit.
+      const pending = m.fit(big.x, big.y, { epochs: 1e6, batchSize: 16, progressEvery: 4, signal: controller.signal });
+      await new Promise((r) => setTimeout(r, (trial * 37) % 120));
+      const aborted = performance.now();
+      controller.abort();
+      const err = await pending.then((h) => h, (e) => e);
+      expect(err, `trial ${trial}`).toBeInstanceOf(AbortError);
+      expect(performance.now() - aborted).toBeLessThan(1000);
+      expect(paramsOf(m).every(Number.isFinite)).toBe(true);
+      expect((await m.fit(train.x, train.y, { epochs: 1 })).epochs).toHaveLength(1);
+    }
   });
 
   it('an already-aborted signal rejects at once and trains nothing', async () => {
