@@ -194,5 +194,5 @@ describe('saving', () => {
       expect(value === completed || value === completed + 1).toBe(true);
       expect(readdirSync(dir).filter((f) => f.endsWith('.safetensors')).length).toBeLessThanOrEqual(2);
     }
-  });
+  }, 300_000);
 });
