@@ -9,12 +9,15 @@ const run = promisify(execFile);
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 describe.each(engineNames())('%s engine lifecycle', (engine) => {
-  it('1000 create/compile/fit/dispose cycles keep RSS flat; dropped models are freed by gc', async () => {
+  it('RSS and heap stay flat over 1000 create/compile/fit/dispose cycles after warm-up; dropped models are freed by gc', async () => {
     const { stdout } = await run(process.execPath, ['--expose-gc', fixture('lifecycle.mjs'), engine]);
     const r = JSON.parse(stdout);
     expect(r.liveAfterDispose).toBe(0);
-    expect(r.liveBeforeGc).toBeGreaterThan(0);
+    expect(r.liveBeforeGc).toBeGreaterThan(1);
     expect(r.liveAfterGc).toBe(0);
-    expect(r.rssGrowth).toBeLessThan(5 * 1024 * 1024);
+    // A leaked model would add ≥ 300 KB per cycle (≥ 300 MB here); allocator noise on a loaded
+    // machine reaches ~9 MB, so the bound sits between the two.
+    expect(r.rssGrowth).toBeLessThan(16 * 1024 * 1024);
+    expect(r.heapGrowth).toBeLessThan(1024 * 1024);
   });
 });
