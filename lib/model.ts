@@ -144,6 +144,8 @@ export class Sequential {
   private training = 0;
   /** Reused copies for async native predict (see pinned). */
   private scratch = { input: new Float32Array(0), output: new Float32Array(0) };
+  /** The last plan wrapped by trackTraining, and its wrapper. */
+  private tracked: { plan: Plan; wrapper: Plan } | undefined;
   /** fit is awaiting one of its callbacks (the engine is idle). */
   private callbackDepth = 0;
   /** A predict/evaluate running inside a fit callback. */
@@ -533,7 +535,9 @@ export class Sequential {
 
   /** Wraps a plan so the model knows while the engine writes its arenas. */
   private trackTraining(plan: Plan): Plan {
-    return {
+    // fit asks for its plan once per engine call: wrap each plan once, not per call.
+    if (this.tracked?.plan === plan) return this.tracked.wrapper;
+    const wrapper: Plan = {
       trainSteps: async (request) => {
         this.training++;
         try {
@@ -548,6 +552,8 @@ export class Sequential {
       cancel: () => plan.cancel(),
       dispose: () => plan.dispose(),
     };
+    this.tracked = { plan, wrapper };
+    return wrapper;
   }
 
   /** One row per layer: name, kind, activation, output width and parameter count. */
@@ -782,6 +788,7 @@ export class Sequential {
   private disposePlan(): void {
     const plan = this.planBox.plan;
     this.planBox.plan = undefined;
+    this.tracked = undefined;
     this.planBatch = 0;
     if (plan) {
       livePlans--;
