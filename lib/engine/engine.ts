@@ -8,17 +8,162 @@
  * spec documents (Adam: m, v, then v̂ with amsgrad; SGD with momentum: the momentum buffer).
  */
 
-export type Activation = 'linear' | 'relu' | 'softmax';
-export type LossName = 'categoricalCrossentropy';
+/**
+ * Activation functions, applied elementwise to a layer's pre-activation z (softmax: per row).
+ * Exact definitions (engines evaluate them in their float type; float32 within a few ulp):
+ * - linear z; relu max(z, 0) (derivative 0 at 0)
+ * - sigmoid 1/(1 + e^−z), evaluated as e^z/(1 + e^z) for z < 0 so it never overflows
+ * - tanh; leakyRelu z > 0 ? z : α·z (derivative α at z ≤ 0)
+ * - elu z > 0 ? z : α·(e^z − 1) (expm1); selu λ·elu₁.₆₇₃₂…(z), λ = 1.0507009873554805, α = 1.6732632423543772
+ * - gelu ½z(1 + erf(z/√2)) (exact); geluTanh ½z(1 + tanh(√(2/π)(z + 0.044715z³)))
+ * - softplus max(z, 0) + log1p(e^−|z|) (derivative sigmoid(z)); silu (= swish) z·sigmoid(z)
+ * - hardSigmoid clamp(z/6 + ½, 0, 1) (PyTorch's; derivative 1/6 on −3 < z < 3, else 0)
+ * - mish z·tanh(softplus(z))
+ * - softmax e^(z − max)/Σ e^(z − max) per row; backward dz = p ⊙ (g − Σ g·p)
+ */
+export type Activation =
+  | 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'geluTanh'
+  | 'softplus' | 'silu' | 'hardSigmoid' | 'mish' | 'softmax';
 
+/** Every activation name, in the order above. */
+export const ACTIVATIONS: readonly Activation[] = [
+  'linear', 'relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'gelu', 'geluTanh',
+  'softplus', 'silu', 'hardSigmoid', 'mish', 'softmax',
+];
+
+/**
+ * A fully connected layer: out = act(x·W + b). Arena: W [inputs × units] row-major, then b
+ * [units] when useBias. Regularization (Keras): the loss gains kernelL1·Σ|W| + kernelL2·ΣW²
+ * + biasL1·Σ|b| + biasL2·Σb² and the gradient l1·sign(w) + 2·l2·w (sign(0) = 0).
+ */
 export interface DenseSpec {
   kind: 'dense';
   inputs: number;
   units: number;
   activation: Activation;
+  /** leakyRelu's slope / elu's α; ignored by the other activations. */
+  alpha: number;
+  useBias: boolean;
+  trainable: boolean;
+  kernelL1: number;
+  kernelL2: number;
+  biasL1: number;
+  biasL2: number;
 }
 
-export type LayerSpec = DenseSpec;
+/** An activation on its own: units = inputs, no parameters. */
+export interface ActivationLayerSpec {
+  kind: 'activation';
+  inputs: number;
+  units: number;
+  activation: Activation;
+  alpha: number;
+}
+
+/**
+ * Inverted dropout, active only in training: element e of batch row r is kept when
+ * dropoutBits(seed, step, layerIndex, r·units + c) ≥ floor(rate·2³²) and then scaled by
+ * fround(1/(1 − rate)); else it is 0. No parameters.
+ */
+export interface DropoutSpec {
+  kind: 'dropout';
+  inputs: number;
+  units: number;
+  rate: number;
+}
+
+/**
+ * Batch normalization over the batch dimension, PyTorch semantics. Arena: gamma [units],
+ * beta [units], runningMean [units], runningVar [units] (the last two are never trained:
+ * gradient 0, untouched by the optimizer; they start at 0 and 1).
+ * Training: μ, σ² (biased) over the batch rows; out = γ·(x − μ)/√(σ² + eps) + β; then
+ * running = (1 − momentum)·running + momentum·batch, with the unbiased σ²·n/(n − 1) for the
+ * variance (needs n ≥ 2 rows). Inference: the running statistics instead of μ, σ².
+ */
+export interface BatchNormSpec {
+  kind: 'batchNorm';
+  inputs: number;
+  units: number;
+  momentum: number;
+  eps: number;
+  trainable: boolean;
+}
+
+/** Layer normalization over each row's units: out = γ·(x − μ)/√(σ² + eps) + β (biased σ²). Arena: gamma, beta. */
+export interface LayerNormSpec {
+  kind: 'layerNorm';
+  inputs: number;
+  units: number;
+  eps: number;
+  trainable: boolean;
+}
+
+export type LayerSpec = DenseSpec | ActivationLayerSpec | DropoutSpec | BatchNormSpec | LayerNormSpec;
+
+export type LossName =
+  | 'meanSquaredError' | 'meanAbsoluteError' | 'huber' | 'binaryCrossentropy' | 'categoricalCrossentropy'
+  | 'hinge' | 'squaredHinge' | 'categoricalHinge' | 'kullbackLeiblerDivergence' | 'logCosh' | 'poisson';
+
+/**
+ * The loss of one row, from the network output o (k values, what predict returns), its last
+ * layer's pre-activation z, and the target row t (class labels c become one-hot rows).
+ * The reported loss is Σᵢ wᵢ·lᵢ / Σᵢ wᵢ (wᵢ = 1 without weights; 0 when Σ wᵢ = 0) plus the
+ * regularization term; the gradient is that of the reported loss. With d = o − t:
+ * - meanSquaredError (1/k)Σ d²; meanAbsoluteError (1/k)Σ|d| (derivative sign(d), 0 at 0)
+ * - huber (1/k)Σ (|d| ≤ δ ? ½d² : δ(|d| − ½δ)); logCosh (1/k)Σ (|d| + log1p(e^−2|d|) − ln 2)
+ * - poisson (1/k)Σ (o − t·ln(o + 1e-8)); fromLogits (log-rate output): (1/k)Σ (e^o − t·o)
+ * - hinge (1/k)Σ max(0, 1 − s·o), s = t > 0 ? 1 : −1 (targets −1/0/1); squaredHinge the same squared
+ * - categoricalHinge max(0, maxⱼ (1 − tⱼ)oⱼ − Σ t·o + 1) (ties: the first j)
+ * - kullbackLeiblerDivergence Σ_{t>0} t·(ln t − ln max(o, 1e-7)) (derivative −t/o where o > 1e-7, else 0)
+ * - binaryCrossentropy: from logits (fromLogits, or a sigmoid last layer, fused on its z):
+ *   (1/k)Σ (max(z, 0) − z·t + log1p(e^−|z|)), dz = (sigmoid(z) − t)/k; else, on probabilities,
+ *   (1/k)Σ −(t·max(ln o, −100) + (1 − t)·max(ln(1 − o), −100)) with do = (o − t)/max(o(1 − o), 1e-12)/k.
+ * - categoricalCrossentropy with q = (1 − ε)·t + ε/k (ε = labelSmoothing): from logits (fromLogits,
+ *   or a softmax last layer, fused on its z): −Σ q·(z − logsumexp(z)), dz = softmax(z)·Σq − q;
+ *   else −Σ q·ln max(o, 1e-7) (derivative −q/o where o > 1e-7, else 0).
+ * fromLogits is only valid for binaryCrossentropy, categoricalCrossentropy and poisson, and never
+ * with a sigmoid or softmax last layer (lib/ rejects that).
+ */
+export interface LossSpec {
+  kind: LossName;
+  fromLogits: boolean;
+  /** categoricalCrossentropy's ε in [0, 1]; 0 otherwise. */
+  labelSmoothing: number;
+  /** huber's δ > 0; 1 otherwise. */
+  delta: number;
+}
+
+/** Losses that accept class-index targets (Int32Array); every other loss gets target rows. */
+export const LABEL_LOSSES: readonly LossName[] = ['categoricalCrossentropy', 'categoricalHinge'];
+
+/** murmur3's 32-bit finalizer. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The dropout key of one layer at one step (both engines compute exactly this, in uint32):
+ * fmix32(fmix32(seed ^ step·0x9E3779B1) ^ (layer + 1)·0x85EBCA77), multiplications mod 2³².
+ */
+export function dropoutKey(seed: number, step: number, layer: number): number {
+  const k1 = fmix32((seed ^ Math.imul(step >>> 0, 0x9e3779b1)) >>> 0);
+  return fmix32((k1 ^ Math.imul(layer + 1, 0x85ebca77)) >>> 0);
+}
+
+/** The 32 random bits of element e of a dropout layer: fmix32(key + e·0x9E3779B9 mod 2³²). */
+export function dropoutBits(key: number, e: number): number {
+  return fmix32((key + Math.imul(e, 0x9e3779b9)) >>> 0);
+}
+
+/** Elements with bits below this are dropped: floor(rate·2³²), computed in float64. */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(Math.floor(rate * 4294967296), 4294967295);
+}
 
 /**
  * Gradient clipping, fused into every optimizer's update (first, before weight decay):
@@ -138,11 +283,14 @@ export type OptimizerSpec = SgdSpec | AdamSpec | AdagradSpec | AdadeltaSpec | Rm
 /** A network compiled for an engine: plain data, validated before it gets here. */
 export interface PlanSpec {
   inputSize: number;
+  /** Each layer's inputs equals the previous layer's units (inputSize for the first). */
   layers: LayerSpec[];
-  loss: LossName;
+  loss: LossSpec;
   optimizer: OptimizerSpec;
   /** Largest batch any call will use; activations are preallocated for it. */
   maxBatch: number;
+  /** uint32 seed of the dropout masks (the model's seed). */
+  seed: number;
 }
 
 /** Flat Float32Array arenas allocated by JS; the plan keeps them for its lifetime. */
@@ -152,23 +300,55 @@ export interface Arenas {
   state: Float32Array;
 }
 
-/** Targets: class indices (length n) or rows of target probabilities (n × outputs). */
+/**
+ * Targets: class indices (length n; only for LABEL_LOSSES) or rows of targets (n × outputs).
+ * Per-row weights, when given, are a Float32Array of n finite values ≥ 0, indexed like y.
+ */
 export type Targets = Int32Array | Float32Array;
 
 export interface TrainRequest {
   x: Float32Array;
   y: Targets;
+  /** Per-row loss weights (sample × class weights), or null for equal weights. */
+  weights: Float32Array | null;
   /** Rows to visit in order; step s uses indices[s·batchSize, (s+1)·batchSize), the last may be short. */
   indices: Int32Array;
   batchSize: number;
   /** One learning rate per step. Its length is the number of steps. */
   lrs: Float32Array;
-  /** Optimizer steps already taken (Adam's t for the first step here is stepStart + 1). */
+  /**
+   * Optimizer steps already taken: step s of this request is t = stepStart + s + 1 (Adam's t,
+   * and the `step` of its dropout masks).
+   */
   stepStart: number;
-  /** Filled per step: the batch's mean loss. */
+  /** Filled per step: the batch's loss (weighted mean + regularization). */
   lossOut: Float32Array;
-  /** Filled per step: how many rows of the batch the model classified right (argmax). */
+  /**
+   * Filled per step: rows the model got right, judged on the output o: with k > 1 outputs,
+   * argmax o = the label (or argmax of the target row; first max wins); with k = 1,
+   * (o > θ) = (t > 0.5), θ = 0 for hinge, squaredHinge and fromLogits losses, else 0.5.
+   */
   correctOut: Int32Array;
+}
+
+export interface LossAndGradOptions {
+  /** Per-row weights indexed like y, or null. */
+  weights?: Float32Array | null;
+  /**
+   * Training behaviour (default true): dropout active with the masks of `step`, batchNorm on
+   * batch statistics (then indices.length must be ≤ maxBatch and ≥ 2; running statistics are
+   * not updated). false: inference behaviour, as predict.
+   */
+  training?: boolean;
+  /** The step whose dropout masks apply (default 0). */
+  step?: number;
+}
+
+export interface EvalResult {
+  /** Σ w·l / Σ w over all rows, plus the regularization term (as the training loss). */
+  loss: number;
+  /** Rows right, as TrainRequest.correctOut judges them. */
+  correct: number;
 }
 
 export interface EngineInfo {
@@ -184,14 +364,20 @@ export interface Plan {
    * thread (native) or yielding to the event loop (js). Resolves with the number of steps
    * completed: fewer than requested when cancelled, or when a step's loss was not finite
    * (then `lossOut[done]` holds that loss and no update was applied for it).
+   * Training behaviour: dropout on, batchNorm on batch statistics (updating running ones).
    */
   trainSteps(req: TrainRequest): Promise<number>;
-  /** Writes n × outputs values of the network's output for n = x.length / inputSize rows. */
+  /** Writes n × outputs values of the network's output for n = x.length / inputSize rows (inference behaviour). */
   predict(x: Float32Array, out: Float32Array): Promise<void>;
   /** Same as predict, on the calling thread: for a few rows, no thread hop. */
   predictSync(x: Float32Array, out: Float32Array): void;
-  /** Mean loss over `indices`; fills the gradient arena with its gradient. No update. */
-  lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array): number;
+  /**
+   * Loss over every row of x in order (inference behaviour), as training reports it; writes
+   * the outputs into `out` (n × outputs) when given.
+   */
+  evaluate(x: Float32Array, y: Targets, weights: Float32Array | null, out: Float32Array | null): Promise<EvalResult>;
+  /** Loss over `indices` (as a training step reports it); fills the gradient arena with its gradient. No update. */
+  lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array, options?: LossAndGradOptions): number;
   /** Asks a running trainSteps to stop at the next batch boundary. */
   cancel(): void;
   /** Releases the plan's buffers; later calls throw. */
@@ -204,9 +390,18 @@ export interface Engine {
   createPlan(spec: PlanSpec, arenas: Arenas): Plan;
 }
 
-/** Number of parameters of one layer. */
+/** Number of parameters of one layer (trainable or not). */
 export function layerParamCount(layer: LayerSpec): number {
-  return layer.inputs * layer.units + layer.units;
+  switch (layer.kind) {
+    case 'dense':
+      return layer.inputs * layer.units + (layer.useBias ? layer.units : 0);
+    case 'batchNorm':
+      return 4 * layer.units;
+    case 'layerNorm':
+      return 2 * layer.units;
+    default:
+      return 0;
+  }
 }
 
 /** Length of the parameter arena for a spec. */
@@ -214,6 +409,43 @@ export function paramCount(spec: Pick<PlanSpec, 'layers'>): number {
   let total = 0;
   for (const layer of spec.layers) total += layerParamCount(layer);
   return total;
+}
+
+/** Arena offset of each layer's first parameter. */
+export function layerOffsets(spec: Pick<PlanSpec, 'layers'>): number[] {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const layer of spec.layers) {
+    offsets.push(total);
+    total += layerParamCount(layer);
+  }
+  return offsets;
+}
+
+/**
+ * The arena ranges [start, end) the optimizer updates, in order, adjacent ranges merged:
+ * every parameter of trainable layers except batchNorm's running statistics. Gradients
+ * outside them are 0.
+ */
+export function trainableRanges(spec: Pick<PlanSpec, 'layers'>): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  const push = (start: number, end: number) => {
+    if (end <= start) return;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === start) last[1] = end;
+    else ranges.push([start, end]);
+  };
+  let offset = 0;
+  for (const layer of spec.layers) {
+    const n = layerParamCount(layer);
+    if (layer.kind === 'dense' || layer.kind === 'layerNorm') {
+      if (layer.trainable) push(offset, offset + n);
+    } else if (layer.kind === 'batchNorm') {
+      if (layer.trainable) push(offset, offset + 2 * layer.units);
+    }
+    offset += n;
+  }
+  return ranges;
 }
 
 /** Arena-sized optimizer state slots an optimizer needs. */
@@ -242,4 +474,16 @@ export function initOptimizerState(opt: OptimizerSpec, state: Float32Array | Flo
 export function outputSize(spec: Pick<PlanSpec, 'layers' | 'inputSize'>): number {
   const last = spec.layers[spec.layers.length - 1];
   return last ? last.units : spec.inputSize;
+}
+
+/** The activation of the layer that produces the output ('linear' for dropout and norm layers). */
+export function lastActivation(spec: Pick<PlanSpec, 'layers'>): Activation {
+  const last = spec.layers[spec.layers.length - 1];
+  return last && (last.kind === 'dense' || last.kind === 'activation') ? last.activation : 'linear';
+}
+
+/** Whether the loss is computed on the last layer's pre-activation z (sigmoid/softmax fused with the loss). */
+export function lossFusedWithActivation(spec: Pick<PlanSpec, 'layers' | 'loss'>): boolean {
+  const act = lastActivation(spec);
+  return (spec.loss.kind === 'binaryCrossentropy' && act === 'sigmoid') || (spec.loss.kind === 'categoricalCrossentropy' && act === 'softmax');
 }
