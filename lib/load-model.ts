@@ -2,7 +2,7 @@
 import { CheckpointError, typeError } from './errors.js';
 import { readCheckpoint, MANIFEST_FILE } from './io/checkpoint.js';
 import type { Tensor } from './io/safetensors.js';
-import { dense, type Layer } from './layers.js';
+import { layerFromConfig, type Layer } from './layers.js';
 import { sequential, type Sequential } from './model.js';
 import type { EngineChoice } from './engine/select.js';
 import { restoreOptimizer } from './optim/restore.js';
@@ -36,10 +36,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   try {
     const layersValue = field(m, 'layers');
     if (!Array.isArray(layersValue)) throw new TypeError('"layers" is not an array');
-    const layers: Layer[] = layersValue.map((l: Record<string, unknown>) => {
-      if (l === null || typeof l !== 'object' || l.kind !== 'dense') throw new TypeError(`layer ${JSON.stringify(l)} is not a dense layer`);
-      return dense(l.units as number, { activation: l.activation as never, kernelInitializer: l.kernelInitializer as never, name: l.name as string });
-    });
+    const layers: Layer[] = layersValue.map((l: unknown, i: number) => layerFromConfig(`layers[${i}]`, l));
     const preKind = field(m, 'preprocess');
     let preprocess: Preprocess | undefined;
     if (preKind !== null && preKind !== undefined) {

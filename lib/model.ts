@@ -1,12 +1,14 @@
 /** The public model: sequential layers over one flat parameter arena, trained by an engine plan. */
 import { AbortError, DownhillError, ShapeError, describe, rangeError, typeError } from './errors.js';
-import { toInputs, toTargets } from './data.js';
-import { initOptimizerState, paramCount, stateSlots, type PlanSpec, type Plan, type Engine, type EngineInfo, type LayerSpec, type Targets } from './engine/engine.js';
+import { toInputs } from './data.js';
+import { initOptimizerState, lastActivation, paramCount, stateSlots, type LossSpec, type PlanSpec, type Plan, type Engine, type EngineInfo, type LayerSpec, type Targets } from './engine/engine.js';
 import { engineChoices, selectEngine, type EngineChoice } from './engine/select.js';
-import { initialize } from './init.js';
 import { MAX_UNITS, type Layer } from './layers.js';
-import { crossEntropySum, losses, type LossName } from './losses.js';
-import { computeMetrics, countCorrect, toMetric, type Metric, type MetricSpec } from './metrics.js';
+import { toLoss, type Loss } from './losses.js';
+import { buildLayerSpecs, initializeParams, layerConfig, namedTensors, type NamedTensor } from './model-layers.js';
+import { classCount, lossTargets, rowWeights, toClassWeight, toSampleWeight } from './targets.js';
+import type { TargetData } from './data.js';
+import { computeMetrics, toMetric, type Metric, type MetricSpec } from './metrics.js';
 import { bindOptimizer, type Optimizer } from './optim/optimizer.js';
 import { Rng } from './random.js';
 import type { Callback, EpochLog, History } from './train/callbacks.js';
@@ -41,7 +43,8 @@ export interface SequentialOptions {
 }
 
 export interface CompileOptions {
-  loss: LossName;
+  /** A loss name ('categoricalCrossentropy', 'mse', …) or losses.*(…) with settings. */
+  loss: Loss;
   optimizer: Optimizer;
   /** Metric names or { name, average, k, key } (lib/metrics.ts); reported by evaluate and as val<Key> per epoch. */
   metrics?: MetricSpec[];
@@ -54,8 +57,12 @@ export interface FitOptions {
   batchSize?: number;
   /** Visit rows in a seeded random order each epoch. Default true. */
   shuffle?: boolean;
-  /** [x, y] evaluated after each epoch (valLoss, valAccuracy). */
-  validationData?: [unknown, unknown];
+  /** [x, y] or [x, y, sampleWeight] evaluated after each epoch (valLoss, valAccuracy). */
+  validationData?: [unknown, unknown] | [unknown, unknown, unknown];
+  /** A weight ≥ 0 per row of x: the loss is Σ w·l / Σ w. */
+  sampleWeight?: Float32Array | number[];
+  /** A weight per class ({ 0: 1, 1: 5 } or an array; classes 0/1 for one output), multiplied into each row's weight. */
+  classWeight?: Record<number, number> | number[];
   callbacks?: Callback[];
   /** Shortcut for a callback with only onEpochEnd. */
   onEpochEnd?: Callback['onEpochEnd'];
@@ -93,7 +100,7 @@ export interface WeightTensor {
 }
 
 interface Compiled {
-  loss: LossName;
+  loss: LossSpec;
   optimizer: Optimizer;
   metrics: MetricSpec[];
   /** The validated metrics (keys and options). */
@@ -101,14 +108,16 @@ interface Compiled {
   state: Float32Array;
 }
 
-const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite', 'validationSplit', 'initialEpoch', 'verbose', 'progressEvery'];
-/** A stream's batches set the batch size and order: no batchSize, shuffle or progressEvery. */
-const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle' && k !== 'validationSplit' && k !== 'progressEvery');
+const FIT_KEYS = ['epochs', 'batchSize', 'shuffle', 'validationData', 'callbacks', 'onEpochEnd', 'schedule', 'signal', 'checkFinite', 'validationSplit', 'initialEpoch', 'verbose', 'progressEvery', 'sampleWeight', 'classWeight'];
+/** A stream's batches set the batch size, order and weights: no batchSize, shuffle, progressEvery or sampleWeight. */
+const STREAM_FIT_KEYS = FIT_KEYS.filter((k) => k !== 'batchSize' && k !== 'shuffle' && k !== 'validationSplit' && k !== 'progressEvery' && k !== 'sampleWeight');
 
 /** One batch of a stream. */
 export interface Batch {
   x: Float32Array | number[][];
   y: Targets | Uint8Array | number[] | number[][];
+  /** Optional weight ≥ 0 per row. */
+  sampleWeight?: Float32Array | number[];
 }
 
 /** Training data as a stream: an (async) iterable of batches, or a function giving each epoch's. */
@@ -132,6 +141,8 @@ export class Sequential {
   private readonly layerSpecs: LayerSpec[];
   private readonly layerConfigs: Layer[];
   private readonly names: string[];
+  /** Weight tensors in arena order (names, shapes, offsets). */
+  private readonly tensors: NamedTensor[];
   private readonly params: Float32Array;
   private readonly grads: Float32Array;
   private compiled: Compiled | undefined;
@@ -172,39 +183,19 @@ export class Sequential {
     this.preprocess = preValue as Preprocess | undefined;
     this.seed = seedValue === undefined ? Math.floor(Math.random() * 2 ** 32) : checkInteger('sequential(options.seed)', seedValue, 0);
     const choice = engineValue === undefined ? 'auto' : checkOneOf('sequential(options.engine)', engineValue, engineChoices);
-    this.layerSpecs = [];
+    const built = buildLayerSpecs('sequential(options.layers)', this.inputSize, layersValue);
+    this.layerSpecs = built.specs;
+    this.names = built.names;
     this.layerConfigs = [...(layersValue as Layer[])];
-    this.names = [];
-    let inputs = this.inputSize;
-    layersValue.forEach((layer: unknown, i: number) => {
-      const arg = `sequential(options.layers[${i}])`;
-      if (layer === null || typeof layer !== 'object' || (layer as Layer).kind !== 'dense') {
-        throw typeError(arg, 'a layer made by dense()', layer);
-      }
-      const l = layer as Layer;
-      if (l.activation === 'softmax' && i !== layersValue.length - 1) {
-        throw new RangeError(`${arg}: expected softmax only on the last layer, received it on layer ${i} of ${layersValue.length}`);
-      }
-      const name = l.name ?? `dense_${i + 1}`;
-      if (this.names.includes(name)) throw rangeError(`${arg}.name`, 'a name no other layer has', name);
-      this.names.push(name);
-      this.layerSpecs.push({ kind: 'dense', inputs, units: l.units, activation: l.activation });
-      inputs = l.units;
-    });
-    this.outputSize = inputs;
+    this.tensors = namedTensors(this.layerSpecs, this.names);
+    this.outputSize = this.layerSpecs[this.layerSpecs.length - 1].units;
     const count = paramCount({ layers: this.layerSpecs });
     if (count > MAX_PARAMS) throw rangeError('sequential(options.layers)', `at most ${MAX_PARAMS} parameters in all`, count);
     this.engine = selectEngine(choice);
     this.params = new Float32Array(count);
     this.grads = new Float32Array(count);
     forgotten.register(this, this.planBox, this.planBox);
-    const rng = new Rng(this.seed);
-    let offset = 0;
-    this.layerSpecs.forEach((spec, i) => {
-      const kernel = this.params.subarray(offset, offset + spec.inputs * spec.units);
-      initialize(layersValue[i].kernelInitializer, kernel, spec.inputs, spec.units, rng);
-      offset += spec.inputs * spec.units + spec.units;
-    });
+    initializeParams(this.layerSpecs, this.layerConfigs, this.params, new Rng(this.seed));
   }
 
   /** Engine name, instruction set and threads this model runs on. */
@@ -221,11 +212,8 @@ export class Sequential {
     const o = checkObject('compile(options)', options);
     checkKnownKeys('compile(options)', o, ['loss', 'optimizer', 'metrics']);
     const { loss: lossValue, optimizer: optValue, metrics: metricsValue } = o;
-    const loss = checkOneOf('compile(options.loss)', lossValue, losses);
-    const last = this.layerSpecs[this.layerSpecs.length - 1];
-    if (loss === 'categoricalCrossentropy' && last.activation !== 'softmax') {
-      throw new RangeError(`compile(options.loss): expected a softmax last layer for 'categoricalCrossentropy', received a '${last.activation}' last layer`);
-    }
+    const loss = toLoss('compile(options.loss)', lossValue);
+    this.checkLossFits(loss);
     const optimizer = optValue as Optimizer;
     if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.spec !== 'object' || typeof optimizer.lr !== 'number') {
       throw typeError('compile(options.optimizer)', 'an optimizer made by sgd(), adam(), … or lion()', optValue);
@@ -264,37 +252,47 @@ export class Sequential {
     const { epochs: epochsValue, batchSize: batchValue, shuffle: shuffleValue, validationData, callbacks: cbValue } = o;
     const { onEpochEnd, schedule, signal, checkFinite: finiteValue, validationSplit, initialEpoch: initialValue, verbose } = o;
     const checkFinite = finiteValue === undefined ? true : checkBoolean('fit(options.checkFinite)', finiteValue);
+    const classWeight = toClassWeight('fit(options.classWeight)', o.classWeight, classCount(this.outputSize));
     let source: EpochSource;
     let batchSize: number;
-    let heldOut: { x: Float32Array; n: number; labels: Int32Array | null; targets: Float32Array | null } | undefined;
+    let heldOut: { x: Float32Array; n: number; data: TargetData; weights: Float32Array | null } | undefined;
     if (streaming) {
-      source = this.streamSource(x, checkFinite);
+      source = this.streamSource(x, checkFinite, classWeight);
       batchSize = 1;
     } else {
       let data = this.inputs('fit(x)', x, checkFinite);
-      let targets = toTargets('fit(y)', y, data.n, this.outputSize, checkFinite);
+      let targets = lossTargets('fit(y)', y, data.n, this.outputSize, compiled.loss, checkFinite);
+      let sampleWeight = toSampleWeight('fit(options.sampleWeight)', o.sampleWeight, data.n);
       if (validationSplit !== undefined) {
         if (validationData !== undefined) throw new TypeError('fit(options.validationSplit): expected either validationSplit or validationData, received both');
         const split = validationRows(validationSplit, data.n, this.seed);
         const k = this.outputSize;
         const whole = data;
+        const wholeWeight = sampleWeight;
         const part = (rows: Int32Array) => ({
           x: takeRows(whole.x, this.inputSize, rows),
-          labels: targets.labels && takeRows(targets.labels, 1, rows),
-          targets: targets.targets && takeRows(targets.targets, k, rows),
+          data: { labels: targets.labels && takeRows(targets.labels, 1, rows), targets: targets.targets && takeRows(targets.targets, k, rows) },
+          weights: wholeWeight && takeRows(wholeWeight, 1, rows),
         });
         const v = part(split.validation);
-        heldOut = { x: v.x, n: split.validation.length, labels: v.labels, targets: v.targets };
+        heldOut = { x: v.x, n: split.validation.length, data: v.data, weights: v.weights };
         const t = part(split.train);
         data = { x: t.x, n: split.train.length };
-        targets = { labels: t.labels, targets: t.targets };
+        targets = t.data;
+        sampleWeight = t.weights;
       }
       batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
+      if (this.hasBatchNorm() && (batchSize === 1 || data.n % batchSize === 1)) {
+        throw new RangeError(
+          `fit(options.batchSize): expected a batch size that leaves no batch of 1 row (batchNorm needs ≥ 2 rows per training batch), received ${batchSize} for ${data.n} rows`,
+        );
+      }
       const shuffle = shuffleValue === undefined ? true : checkBoolean('fit(options.shuffle)', shuffleValue);
       const yData = targets.labels ?? targets.targets!;
+      const weights = rowWeights(sampleWeight, classWeight, targets, data.n, this.outputSize);
       const every = o.progressEvery === undefined ? undefined : checkInteger('fit(options.progressEvery)', o.progressEvery, 1);
-      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), data.n, batchSize, shuffle, this.seed, every);
+      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), weights, data.n, batchSize, shuffle, this.seed, every);
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
@@ -306,24 +304,17 @@ export class Sequential {
     let validate: (() => Promise<Scores>) | undefined;
     if (heldOut) {
       const v = heldOut;
-      const out = new Float32Array(v.n * this.outputSize);
-      validate = async () => {
-        await this.planFor(batchSize).predict(v.x, out);
-        return this.score(out, v.labels, v.targets);
-      };
+      validate = () => this.scoreOn(v.x, v.n, v.data, v.weights, batchSize);
     }
     if (validationData !== undefined) {
-      if (!Array.isArray(validationData) || validationData.length !== 2) {
-        throw typeError('fit(options.validationData)', 'an array [x, y]', validationData);
+      if (!Array.isArray(validationData) || validationData.length < 2 || validationData.length > 3) {
+        throw typeError('fit(options.validationData)', 'an array [x, y] or [x, y, sampleWeight]', validationData);
       }
       const xvRaw = this.inputs('fit(options.validationData[0])', validationData[0], checkFinite);
       const xv = { x: this.pinned(xvRaw.x, validationData[0]), n: xvRaw.n };
-      const yv = toTargets('fit(options.validationData[1])', validationData[1], xv.n, this.outputSize, checkFinite);
-      const out = new Float32Array(xv.n * this.outputSize);
-      validate = async () => {
-        await this.planFor(batchSize).predict(xv.x, out);
-        return this.score(out, yv.labels, yv.targets);
-      };
+      const yv = lossTargets('fit(options.validationData[1])', validationData[1], xv.n, this.outputSize, compiled.loss, checkFinite);
+      const wv = toSampleWeight('fit(options.validationData[2])', validationData[2], xv.n);
+      validate = () => this.scoreOn(xv.x, xv.n, yv, wv, batchSize);
     }
     if ((signal as AbortSignal | undefined)?.aborted) throw new AbortError('fit was aborted', { cause: (signal as AbortSignal).reason });
     const release = this.acquire('fit');
@@ -348,7 +339,8 @@ export class Sequential {
   }
 
   /** Batches of a stream, checked one by one as they arrive (`fit(source)[batch 3].x: …`). */
-  private streamSource(source: BatchSource, checkFinite: boolean): EpochSource {
+  private streamSource(source: BatchSource, checkFinite: boolean, classWeight: Float64Array | null): EpochSource {
+    const loss = this.compiled!.loss;
     let used = false;
     const open = (epoch: number): AsyncIterable<unknown> | Iterable<unknown> => {
       const iterable = typeof source === 'function' ? source(epoch) : source;
@@ -360,10 +352,13 @@ export class Sequential {
     const prepare = (batch: unknown, index: number) => {
       const arg = `fit(source)[batch ${index}]`;
       if (batch === null || typeof batch !== 'object') throw typeError(arg, 'an object { x, y }', batch);
-      const { x: bx, y: by } = batch as { x?: unknown; y?: unknown };
+      checkKnownKeys(arg, batch as Record<string, unknown>, ['x', 'y', 'sampleWeight']);
+      const { x: bx, y: by, sampleWeight: bw } = batch as { x?: unknown; y?: unknown; sampleWeight?: unknown };
       const data = this.inputs(`${arg}.x`, bx, checkFinite);
-      const t = toTargets(`${arg}.y`, by, data.n, this.outputSize, checkFinite);
-      return { x: data.x, labels: t.labels, targets: t.targets, n: data.n };
+      const t = lossTargets(`${arg}.y`, by, data.n, this.outputSize, loss, checkFinite);
+      const weights = rowWeights(toSampleWeight(`${arg}.sampleWeight`, bw, data.n), classWeight, t, data.n, this.outputSize);
+      if (data.n === 1 && this.hasBatchNorm()) throw new RangeError(`${arg}: expected ≥ 2 rows (batchNorm normalises over the batch), received 1 row`);
+      return { x: data.x, labels: t.labels, targets: t.targets, weights, n: data.n };
     };
     return streamSource(open, prepare, this.inputSize, this.outputSize);
   }
@@ -408,33 +403,28 @@ export class Sequential {
    * Loss and metrics over a dataset, with the compiled loss ('mean' reduction).
    * @example const { loss, accuracy } = await model.evaluate(xTest, yTest)
    */
-  async evaluate(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][]): Promise<Scores> {
-    this.checkCompiled('evaluate');
+  async evaluate(x: Float32Array | number[][], y: Targets | Uint8Array | number[] | number[][], options: { sampleWeight?: Float32Array | number[] } = {}): Promise<Scores> {
+    const compiled = this.checkCompiled('evaluate');
     const data = this.inputs('evaluate(x)', x);
-    const targets = toTargets('evaluate(y)', y, data.n, this.outputSize);
-    const out = new Float32Array(data.n * this.outputSize);
+    const targets = lossTargets('evaluate(y)', y, data.n, this.outputSize, compiled.loss);
+    const o = checkObject('evaluate(options)', options);
+    checkKnownKeys('evaluate(options)', o, ['sampleWeight']);
+    const weights = toSampleWeight('evaluate(options.sampleWeight)', o.sampleWeight, data.n);
     const release = this.acquire('evaluate');
     try {
-      await this.planFor(Math.min(data.n, DEFAULT_PREDICT_BATCH)).predict(this.pinned(data.x, x, true), out);
-      checkFiniteOutputs('evaluate', out, this.outputSize);
+      return await this.scoreOn(this.pinned(data.x, x, true), data.n, targets, weights, Math.min(data.n, DEFAULT_PREDICT_BATCH));
     } finally {
       release();
     }
-    return this.score(out, targets.labels, targets.targets);
   }
 
-  /** Copies of every weight tensor in layer order: `<layer>/kernel` [in, out], `<layer>/bias` [out]. */
+  /**
+   * Copies of every weight tensor in arena order: dense `<layer>/kernel` [in, out] and `/bias`
+   * [out]; batchNorm `/gamma`, `/beta`, `/runningMean`, `/runningVar`; layerNorm `/gamma`, `/beta`.
+   */
   getWeights(): WeightTensor[] {
     this.checkUsable('getWeights');
-    const list: WeightTensor[] = [];
-    let offset = 0;
-    this.layerSpecs.forEach((spec, i) => {
-      const k = spec.inputs * spec.units;
-      list.push({ name: `${this.names[i]}/kernel`, shape: [spec.inputs, spec.units], data: this.params.slice(offset, offset + k) });
-      list.push({ name: `${this.names[i]}/bias`, shape: [spec.units], data: this.params.slice(offset + k, offset + k + spec.units) });
-      offset += k + spec.units;
-    });
-    return list;
+    return this.tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: this.params.slice(t.offset, t.offset + t.length) }));
   }
 
   /** Sets every weight tensor from a list shaped like getWeights() (same names, shapes and order). */
@@ -501,7 +491,7 @@ export class Sequential {
       inputSize: this.inputSize,
       seed: this.seed,
       preprocess: this.preprocess?.kind ?? null,
-      layers: this.layerConfigs.map((l, i) => ({ kind: l.kind, units: l.units, activation: l.activation, kernelInitializer: l.kernelInitializer, name: this.names[i] })),
+      layers: this.layerConfigs.map((l, i) => layerConfig(l, this.names[i])),
       compile: compiled
         ? {
             loss: compiled.loss,
@@ -548,7 +538,8 @@ export class Sequential {
       },
       predict: (x, out) => plan.predict(x, out),
       predictSync: (x, out) => plan.predictSync(x, out),
-      lossAndGrad: (x, y, indices) => plan.lossAndGrad(x, y, indices),
+      evaluate: (x, y, weights, out) => plan.evaluate(x, y, weights, out),
+      lossAndGrad: (x, y, indices, options) => plan.lossAndGrad(x, y, indices, options),
       cancel: () => plan.cancel(),
       dispose: () => plan.dispose(),
     };
@@ -556,24 +547,43 @@ export class Sequential {
     return wrapper;
   }
 
-  /** One row per layer: name, kind, activation, output width and parameter count. */
-  layerSummary(): { name: string; kind: string; activation: string; outputs: number; params: number }[] {
-    return this.layerSpecs.map((l, i) => ({ name: this.names[i], kind: l.kind, activation: l.activation, outputs: l.units, params: l.inputs * l.units + l.units }));
+  /** One row per layer: name, kind, activation ('' for layers without one), output width, parameter count and trainable parameters. */
+  layerSummary(): { name: string; kind: string; activation: string; outputs: number; params: number; trainableParams: number }[] {
+    return this.layerSpecs.map((l, i) => {
+      const own = this.tensors.filter((t) => t.name.startsWith(`${this.names[i]}/`));
+      return {
+        name: this.names[i],
+        kind: l.kind,
+        activation: l.kind === 'dense' || l.kind === 'activation' ? l.activation : '',
+        outputs: l.units,
+        params: own.reduce((sum, t) => sum + t.length, 0),
+        trainableParams: own.reduce((sum, t) => sum + (t.trainable ? t.length : 0), 0),
+      };
+    });
   }
 
   /**
-   * A table of the layers, their output shapes and parameter counts, with the total.
+   * A table of the layers, their output shapes and parameter counts, with the totals
+   * (trainable and not: frozen layers and batchNorm's running statistics).
    * @example console.log(model.summary())
    */
   summary(): string {
-    const rows = this.layerSummary().map((r) => [`${r.name} (${r.kind}, ${r.activation})`, `[n, ${r.outputs}]`, r.params.toLocaleString('en-US')]);
+    const layers = this.layerSummary();
+    const rows = layers.map((r) => [`${r.name} (${r.kind}${r.activation ? `, ${r.activation}` : ''})`, `[n, ${r.outputs}]`, r.params.toLocaleString('en-US')]);
     const header = ['layer', 'output shape', 'params'];
     const all = [[`input`, `[n, ${this.inputSize}]`, '0'], ...rows];
     const widths = header.map((h, c) => Math.max(h.length, ...all.map((r) => r[c].length)));
     const line = (r: string[]) => r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ');
     const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
-    const total = this.params.length.toLocaleString('en-US');
-    return [line(header), rule, ...all.map(line), rule, `total params: ${total}`].join('\n');
+    const total = this.params.length;
+    const trainable = layers.reduce((sum, r) => sum + r.trainableParams, 0);
+    const fmt = (v: number) => v.toLocaleString('en-US');
+    return [
+      line(header), rule, ...all.map(line), rule,
+      `total params: ${fmt(total)}`,
+      `trainable params: ${fmt(trainable)}`,
+      `non-trainable params: ${fmt(total - trainable)}`,
+    ].join('\n');
   }
 
   /**
@@ -589,10 +599,11 @@ export class Sequential {
       inputSize: this.inputSize,
       seed: this.seed,
       engine: this.engine.name,
-      layers: this.layerConfigs.slice(0, layer + 1),
+      layers: this.layerConfigs.slice(0, layer + 1).map((l, i) => ({ ...l, name: this.names[i] })),
     });
     try {
-      head.setWeights(this.getWeights().slice(0, 2 * (layer + 1)));
+      const kept = new Set(this.names.slice(0, layer + 1));
+      head.setWeights(this.getWeights().filter((w) => kept.has(w.name.slice(0, w.name.lastIndexOf('/')))));
       return await head.predict(data.x);
     } finally {
       head.dispose();
@@ -605,10 +616,15 @@ export class Sequential {
    */
   toOnnx(): Uint8Array {
     this.checkUsable('toOnnx');
-    const weights = this.getWeights();
+    const weights = new Map(this.getWeights().map((w) => [w.name, w.data]));
     return encodeOnnx(
       this.inputSize,
-      this.layerSpecs.map((l, i) => ({ name: this.names[i], inputs: l.inputs, units: l.units, activation: l.activation, kernel: weights[2 * i].data, bias: weights[2 * i + 1].data })),
+      this.layerSpecs.map((spec, i) => {
+        const prefix = `${this.names[i]}/`;
+        const tensors: Record<string, Float32Array> = {};
+        for (const [name, data] of weights) if (name.startsWith(prefix)) tensors[name.slice(prefix.length)] = data;
+        return { name: this.names[i], spec, tensors };
+      }),
       VERSION,
       this.preprocess,
     );
@@ -652,14 +668,44 @@ export class Sequential {
     return this.preprocess ? { x: this.preprocess.apply(data.x), n: data.n } : data;
   }
 
-  private score(out: Float32Array, labels: Int32Array | null, targets: Float32Array | null): Scores {
-    const n = out.length / this.outputSize;
+  /** Loss (from the engine, as training computes it), accuracy and the compiled metrics over n rows. */
+  private async scoreOn(x: Float32Array, n: number, data: TargetData, weights: Float32Array | null, batch: number): Promise<Scores> {
+    const out = new Float32Array(n * this.outputSize);
+    const y = data.labels ?? data.targets!;
+    const result = await this.planFor(batch).evaluate(x, y, weights, out);
+    checkFiniteOutputs('evaluate', out, this.outputSize);
     const extra = (this.compiled?.metricList ?? []).filter((m) => m.key !== 'accuracy' && m.key !== 'loss');
     return {
-      loss: crossEntropySum(out, this.outputSize, labels, targets) / n,
-      accuracy: countCorrect(out, this.outputSize, labels, targets) / n,
-      ...computeMetrics(extra, out, this.outputSize, labels, targets),
+      loss: result.loss,
+      accuracy: result.correct / n,
+      ...computeMetrics(extra, out, this.outputSize, data.labels, data.targets),
     };
+  }
+
+  /** The loss must suit the output layer (RangeError naming compile(options.loss) otherwise). */
+  private checkLossFits(loss: LossSpec): void {
+    const k = this.outputSize;
+    const act = lastActivation({ layers: this.layerSpecs });
+    const arg = 'compile(options.loss)';
+    if ((loss.kind === 'categoricalCrossentropy' || loss.kind === 'categoricalHinge') && k < 2) {
+      throw new RangeError(`${arg}: expected ≥ 2 outputs for '${loss.kind}', received a network with 1 output (use 'binaryCrossentropy' or 'hinge' for two classes)`);
+    }
+    if (loss.fromLogits && (act === 'softmax' || act === 'sigmoid')) {
+      throw new RangeError(`${arg}: fromLogits expects raw scores, received a network whose last layer applies '${act}' (drop the activation or fromLogits)`);
+    }
+    if (loss.kind === 'kullbackLeiblerDivergence' && act !== 'softmax' && act !== 'sigmoid') {
+      throw new RangeError(`${arg}: expected probabilities (a softmax or sigmoid last layer) for 'kullbackLeiblerDivergence', received a '${act}' last layer`);
+    }
+    if (loss.kind === 'binaryCrossentropy' && !loss.fromLogits && act !== 'sigmoid' && act !== 'softmax' && act !== 'hardSigmoid') {
+      throw new RangeError(`${arg}: expected probabilities (a sigmoid last layer) for 'binaryCrossentropy', received a '${act}' last layer (or pass losses.binaryCrossentropy({ fromLogits: true }))`);
+    }
+    if (loss.kind === 'categoricalCrossentropy' && !loss.fromLogits && act !== 'softmax' && act !== 'sigmoid') {
+      throw new RangeError(`${arg}: expected probabilities (a softmax last layer) for 'categoricalCrossentropy', received a '${act}' last layer (or pass losses.categoricalCrossentropy({ fromLogits: true }))`);
+    }
+  }
+
+  private hasBatchNorm(): boolean {
+    return this.layerSpecs.some((l) => l.kind === 'batchNorm');
   }
 
   /** What callbacks may do while fit runs (between engine calls: nothing is writing the arenas). */
@@ -773,9 +819,10 @@ export class Sequential {
     const spec: PlanSpec = {
       inputSize: this.inputSize,
       layers: this.layerSpecs,
-      loss: this.compiled?.loss ?? 'categoricalCrossentropy',
+      loss: this.compiled?.loss ?? { kind: 'meanSquaredError', fromLogits: false, labelSmoothing: 0, delta: 1 },
       optimizer,
       maxBatch,
+      seed: this.seed >>> 0,
     };
     const state = this.compiled?.state ?? new Float32Array(0);
     const plan = this.engine.createPlan(spec, { params: this.params, grads: this.grads, state });

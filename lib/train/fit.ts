@@ -71,7 +71,7 @@ export async function runFit(job: FitJob): Promise<History> {
         }
         plan = job.planFor(batchSize);
         const done = await plan.trainSteps({
-          x: chunk.x, y: chunk.y, indices: chunk.indices, batchSize,
+          x: chunk.x, y: chunk.y, weights: chunk.weights, indices: chunk.indices, batchSize,
           lrs: lrs.subarray(0, steps),
           stepStart: counters.steps,
           lossOut, correctOut,

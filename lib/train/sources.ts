@@ -13,6 +13,8 @@ export const ROWS_PER_CALL = 4096;
 export interface Chunk {
   x: Float32Array;
   y: Targets;
+  /** Per-row loss weights indexed like y, or null. */
+  weights: Float32Array | null;
   indices: Int32Array;
   batchSize: number;
   steps: number;
@@ -30,7 +32,7 @@ export interface EpochSource {
  * An in-memory dataset: every epoch visits all n rows in a seeded order (a pure function of
  * seed and epoch), at most `maxSteps` batches per engine call when given.
  */
-export function arraySource(x: Float32Array, y: Targets, n: number, batchSize: number, shuffle: boolean, seed: number, maxSteps = Infinity): EpochSource {
+export function arraySource(x: Float32Array, y: Targets, weights: Float32Array | null, n: number, batchSize: number, shuffle: boolean, seed: number, maxSteps = Infinity): EpochSource {
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const stepsPerCall = Math.max(1, Math.min(stepsPerEpoch, Math.floor(ROWS_PER_CALL / batchSize), maxSteps));
   const order = new Int32Array(n);
@@ -41,7 +43,7 @@ export function arraySource(x: Float32Array, y: Targets, n: number, batchSize: n
       for (let first = 0; first < stepsPerEpoch; first += stepsPerCall) {
         const steps = Math.min(stepsPerCall, stepsPerEpoch - first);
         const indices = order.subarray(first * batchSize, Math.min(n, (first + steps) * batchSize));
-        yield { x, y, indices, batchSize, steps, rows: indices.length };
+        yield { x, y, weights, indices, batchSize, steps, rows: indices.length };
       }
     },
   };
@@ -52,6 +54,8 @@ export interface PreparedBatch {
   x: Float32Array;
   labels: Int32Array | null;
   targets: Float32Array | null;
+  /** Per-row weights, or null (weight 1). */
+  weights: Float32Array | null;
   n: number;
 }
 
@@ -69,6 +73,7 @@ export function streamSource(
   let xs = new Float32Array(0);
   let labels = new Int32Array(0);
   let targets = new Float32Array(0);
+  let weights = new Float32Array(0);
   let identity = new Int32Array(0);
   const grow = (rows: number) => {
     if (rows <= capacity) return;
@@ -76,6 +81,7 @@ export function streamSource(
     xs = new Float32Array(capacity * inputSize);
     labels = new Int32Array(capacity);
     targets = new Float32Array(capacity * outputs);
+    weights = new Float32Array(capacity);
     identity = Int32Array.from({ length: capacity }, (_, i) => i);
   };
   return {
@@ -84,9 +90,11 @@ export function streamSource(
       let steps = 0;
       let batchSize = 0;
       let useLabels = true;
+      let weighted = false;
       const chunk = (): Chunk => ({
         x: xs.subarray(0, rows * inputSize),
         y: useLabels ? labels.subarray(0, rows) : targets.subarray(0, rows * outputs),
+        weights: weighted ? weights.subarray(0, rows) : null,
         indices: identity.subarray(0, rows),
         batchSize,
         steps,
@@ -101,6 +109,7 @@ export function streamSource(
           rows = steps = 0;
         }
         if (steps === 0) {
+          weighted = false;
           batchSize = b.n;
           useLabels = b.labels !== null;
           grow(Math.max(ROWS_PER_CALL, b.n));
@@ -108,6 +117,11 @@ export function streamSource(
         xs.set(b.x, rows * inputSize);
         if (b.labels) labels.set(b.labels, rows);
         else targets.set(b.targets!, rows * outputs);
+        if (b.weights) {
+          if (!weighted) weights.fill(1, 0, rows);
+          weighted = true;
+          weights.set(b.weights, rows);
+        } else if (weighted) weights.fill(1, rows, rows + b.n);
         rows += b.n;
         steps++;
         // A short batch must be a chunk's last step; a full chunk goes now.
