@@ -1,0 +1,152 @@
+/**
+ * L-BFGS with PyTorch's torch.optim.LBFGS semantics: one `step` runs up to maxIter iterations
+ * (two-loop recursion over the last historySize curvature pairs, first step scaled by
+ * min(1, 1/‖g‖₁)·lr, optional strong-Wolfe line search) and stops on tolerance_grad (max |g|),
+ * tolerance_change (step or loss change) or maxEval evaluations. State carries over between
+ * steps, as PyTorch's does.
+ */
+import type { Objective } from './objective.js';
+import { LineSearchScratch, strongWolfe } from './line-search.js';
+import { like, type Vector, type Vectors } from './vectors.js';
+
+export interface LbfgsSettings {
+  lr: number;
+  maxIter: number;
+  maxEval: number;
+  toleranceGrad: number;
+  toleranceChange: number;
+  historySize: number;
+  lineSearch: 'strongWolfe' | 'none';
+}
+
+export interface StepReport {
+  /** Loss at the parameters the step started from (PyTorch's return value). */
+  initialLoss: number;
+  /** Loss at the parameters the step ended on (when known: the last evaluation). */
+  loss: number;
+  /** max |g| at the end. */
+  gradMaxAbs: number;
+  iterations: number;
+  evaluations: number;
+  /** Why the step ended. */
+  reason: 'maxIter' | 'maxEval' | 'toleranceGrad' | 'toleranceChange' | 'notDescent';
+}
+
+export class Lbfgs {
+  private d: Vector | null = null;
+  private t = 0;
+  private readonly dirs: Vector[] = [];
+  private readonly stps: Vector[] = [];
+  private readonly ro: number[] = [];
+  private hDiag = 1;
+  private prevGrad: Vector | null = null;
+  private prevLoss = 0;
+  /** Iterations over all steps (PyTorch's state['n_iter']). */
+  nIter = 0;
+  funcEvals = 0;
+  private g: Vector | null = null;
+  private q: Vector | null = null;
+  private scratch: LineSearchScratch | null = null;
+  private readonly al: number[] = [];
+
+  constructor(readonly settings: LbfgsSettings) {}
+
+  step(objective: Objective, vec: Vectors): StepReport {
+    const s = this.settings;
+    const x = objective.params;
+    const g = (this.g ??= like(x));
+    let loss = objective.evaluate(g);
+    const initialLoss = loss;
+    let currentEvals = 1;
+    this.funcEvals++;
+    let gMax = vec.maxAbs(g);
+    const report = (reason: StepReport['reason'], iterations: number): StepReport => ({ initialLoss, loss, gradMaxAbs: gMax, iterations, evaluations: currentEvals, reason });
+    if (gMax <= s.toleranceGrad) return report('toleranceGrad', 0);
+
+    const d = (this.d ??= like(x));
+    const q = (this.q ??= like(x));
+    let nIter = 0;
+    while (nIter < s.maxIter) {
+      nIter++;
+      this.nIter++;
+      if (this.nIter === 1) {
+        d.set(g);
+        vec.scale(-1, d);
+        this.dirs.length = this.stps.length = this.ro.length = 0;
+        this.hDiag = 1;
+      } else {
+        // y = g − g_prev (into q), s = t·d.
+        q.set(g);
+        vec.axpy(-1, this.prevGrad!, q);
+        const ys = this.t * vec.dot(q, d);
+        if (ys > 1e-10) {
+          let yVec: Vector;
+          let sVec: Vector;
+          if (this.dirs.length === s.historySize) {
+            yVec = this.dirs.shift()!;
+            sVec = this.stps.shift()!;
+            this.ro.shift();
+          } else {
+            yVec = like(x);
+            sVec = like(x);
+          }
+          yVec.set(q);
+          sVec.set(d);
+          vec.scale(this.t, sVec);
+          this.dirs.push(yVec);
+          this.stps.push(sVec);
+          this.ro.push(1 / ys);
+          this.hDiag = ys / vec.dot(yVec, yVec);
+        }
+        // Two-loop recursion: d = −H·g.
+        const m = this.dirs.length;
+        q.set(g);
+        vec.scale(-1, q);
+        for (let i = m - 1; i >= 0; i--) {
+          this.al[i] = vec.dot(this.stps[i], q) * this.ro[i];
+          vec.axpy(-this.al[i], this.dirs[i], q);
+        }
+        d.set(q);
+        vec.scale(this.hDiag, d);
+        for (let i = 0; i < m; i++) {
+          const be = vec.dot(this.dirs[i], d) * this.ro[i];
+          vec.axpy(this.al[i] - be, this.stps[i], d);
+        }
+      }
+      (this.prevGrad ??= like(x)).set(g);
+      this.prevLoss = loss;
+      this.t = this.nIter === 1 ? Math.min(1, 1 / vec.sumAbs(g)) * s.lr : s.lr;
+      const gtd = vec.dot(g, d);
+      if (gtd > -s.toleranceChange) return report('notDescent', nIter);
+
+      let lsEvals = 0;
+      if (s.lineSearch === 'strongWolfe') {
+        const r = strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), d, loss, g, gtd, this.t, { toleranceChange: s.toleranceChange });
+        loss = r.f;
+        this.t = r.t;
+        lsEvals = r.evaluations;
+        gMax = vec.maxAbs(g);
+      } else {
+        vec.axpy(this.t, d, x);
+        if (nIter !== s.maxIter) {
+          loss = objective.evaluate(g);
+          lsEvals = 1;
+          gMax = vec.maxAbs(g);
+        }
+      }
+      currentEvals += lsEvals;
+      this.funcEvals += lsEvals;
+      if (nIter === s.maxIter) return report('maxIter', nIter);
+      if (currentEvals >= s.maxEval) return report('maxEval', nIter);
+      if (gMax <= s.toleranceGrad) return report('toleranceGrad', nIter);
+      if (vec.maxAbs(d) * Math.abs(this.t) <= s.toleranceChange) return report('toleranceChange', nIter);
+      if (Math.abs(loss - this.prevLoss) < s.toleranceChange) return report('toleranceChange', nIter);
+    }
+    return report('maxIter', nIter);
+  }
+
+  /** Curvature pairs currently held. */
+  get historyLength(): number {
+    return this.dirs.length;
+  }
+}

@@ -1,0 +1,11 @@
+/** What the second-order methods minimise: a loss over fixed data as a function of the parameter arena. */
+import type { Vector } from './vectors.js';
+
+export interface Objective {
+  /** The parameters being optimised (the model's arena); methods write their steps here. */
+  readonly params: Vector;
+  /** Loss at the current params; writes its gradient into g. */
+  evaluate(g: Vector): number;
+  /** Exact Hessian-vector product H·v at the current params, into out (Newton-CG). */
+  hessianVector?(v: Vector, out: Vector): void;
+}
