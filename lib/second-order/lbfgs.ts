@@ -98,20 +98,7 @@ export class Lbfgs {
           this.ro.push(1 / ys);
           this.hDiag = ys / vec.dot(yVec, yVec);
         }
-        // Two-loop recursion: d = −H·g.
-        const m = this.dirs.length;
-        q.set(g);
-        vec.scale(-1, q);
-        for (let i = m - 1; i >= 0; i--) {
-          this.al[i] = vec.dot(this.stps[i], q) * this.ro[i];
-          vec.axpy(-this.al[i], this.dirs[i], q);
-        }
-        d.set(q);
-        vec.scale(this.hDiag, d);
-        for (let i = 0; i < m; i++) {
-          const be = vec.dot(this.dirs[i], d) * this.ro[i];
-          vec.axpy(this.al[i] - be, this.stps[i], d);
-        }
+        twoLoop(vec, g, this.stps, this.dirs, this.ro, this.hDiag, q, d, this.al);
       }
       (this.prevGrad ??= like(x)).set(g);
       this.prevLoss = loss;
@@ -148,5 +135,26 @@ export class Lbfgs {
   /** Curvature pairs currently held. */
   get historyLength(): number {
     return this.dirs.length;
+  }
+}
+
+/**
+ * The two-loop recursion (Nocedal & Wright, Alg. 7.4): d = −H·g for the L-BFGS inverse-Hessian
+ * approximation H built from pairs (sᵢ, yᵢ), oldest first, ρᵢ = 1/(yᵢᵀsᵢ), H₀ = hDiag·I.
+ * q is scratch; al holds one number per pair.
+ */
+export function twoLoop(vec: Vectors, g: Vector, stps: Vector[], dirs: Vector[], ro: number[], hDiag: number, q: Vector, d: Vector, al: number[]): void {
+  const m = dirs.length;
+  q.set(g);
+  vec.scale(-1, q);
+  for (let i = m - 1; i >= 0; i--) {
+    al[i] = vec.dot(stps[i], q) * ro[i];
+    vec.axpy(-al[i], dirs[i], q);
+  }
+  d.set(q);
+  vec.scale(hDiag, d);
+  for (let i = 0; i < m; i++) {
+    const be = vec.dot(dirs[i], d) * ro[i];
+    vec.axpy(al[i] - be, stps[i], d);
   }
 }

@@ -16,6 +16,8 @@ export interface NewtonCgSettings {
   maxIter: number;
   /** CG iterations per Newton iteration. */
   cgMaxIter: number;
+  /** Relative CG residual target ‖r‖/‖g‖; default (0) the forcing term min(0.5, √‖g‖). */
+  cgTolerance?: number;
   /** Initial λ > 0. */
   damping: number;
   /** Adapt λ by the Levenberg–Marquardt rule. */
@@ -94,7 +96,7 @@ export class NewtonCg {
     vec.scale(-1, r);
     dir.set(r);
     const gNorm = Math.sqrt(vec.dot(g, g));
-    const tolerance = Math.min(0.5, Math.sqrt(gNorm)) * gNorm;
+    const tolerance = (s.cgTolerance || Math.min(0.5, Math.sqrt(gNorm))) * gNorm;
     let rr = vec.dot(r, r);
     let pAp = 0;
     for (let k = 0; k < s.cgMaxIter; k++) {
