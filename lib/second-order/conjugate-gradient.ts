@@ -38,14 +38,14 @@ export class ConjugateGradient {
 
   constructor(readonly settings: CgSettings) {}
 
-  step(objective: Objective, vec: Vectors): StepReport {
+  async step(objective: Objective, vec: Vectors): Promise<StepReport> {
     const s = this.settings;
     const x = objective.params;
     const g = (this.g ??= like(x));
     const gPrev = (this.gPrev ??= like(x));
     const d = (this.d ??= like(x));
     const y = (this.y ??= like(x));
-    let loss = objective.evaluate(g);
+    let loss = await objective.evaluate(g);
     const initialLoss = loss;
     let evaluations = 1;
     this.funcEvals++;
@@ -85,7 +85,7 @@ export class ConjugateGradient {
       this.started = true;
       gPrev.set(g);
       const previousLoss = loss;
-      const r = strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), d, loss, g, gtd, t, { c2: 0.1, toleranceChange: s.toleranceChange });
+      const r = await strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), d, loss, g, gtd, t, { c2: 0.1, toleranceChange: s.toleranceChange });
       loss = r.f;
       evaluations += r.evaluations;
       this.funcEvals += r.evaluations;

@@ -51,11 +51,11 @@ export class Lbfgs {
 
   constructor(readonly settings: LbfgsSettings) {}
 
-  step(objective: Objective, vec: Vectors): StepReport {
+  async step(objective: Objective, vec: Vectors): Promise<StepReport> {
     const s = this.settings;
     const x = objective.params;
     const g = (this.g ??= like(x));
-    let loss = objective.evaluate(g);
+    let loss = await objective.evaluate(g);
     const initialLoss = loss;
     let currentEvals = 1;
     this.funcEvals++;
@@ -108,7 +108,7 @@ export class Lbfgs {
 
       let lsEvals = 0;
       if (s.lineSearch === 'strongWolfe') {
-        const r = strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), d, loss, g, gtd, this.t, { toleranceChange: s.toleranceChange });
+        const r = await strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), d, loss, g, gtd, this.t, { toleranceChange: s.toleranceChange });
         loss = r.f;
         this.t = r.t;
         lsEvals = r.evaluations;
@@ -116,7 +116,7 @@ export class Lbfgs {
       } else {
         vec.axpy(this.t, d, x);
         if (nIter !== s.maxIter) {
-          loss = objective.evaluate(g);
+          loss = await objective.evaluate(g);
           lsEvals = 1;
           gMax = vec.maxAbs(g);
         }

@@ -52,7 +52,7 @@ export class LineSearchScratch {
  * step t. On return the objective's params are x0 + t·d for the returned t and `g` holds the
  * gradient there.
  */
-export function strongWolfe(
+export async function strongWolfe(
   objective: Objective,
   vec: Vectors,
   scratch: LineSearchScratch,
@@ -62,7 +62,7 @@ export function strongWolfe(
   gtd: number,
   t: number,
   options: LineSearchOptions = {},
-): LineSearchResult {
+): Promise<LineSearchResult> {
   const c1 = options.c1 ?? 1e-4;
   const c2 = options.c2 ?? 0.9;
   const toleranceChange = options.toleranceChange ?? 1e-9;
@@ -71,12 +71,12 @@ export function strongWolfe(
   const x = objective.params;
   x0.set(x);
   const dNorm = vec.maxAbs(d);
-  const evaluateAt = (step: number): number => {
+  const evaluateAt = async (step: number): Promise<number> => {
     vec.addScaled(x0, step, d, x);
-    return objective.evaluate(gNew);
+    return await objective.evaluate(gNew);
   };
 
-  let fNew = evaluateAt(t);
+  let fNew = await evaluateAt(t);
   let evaluations = 1;
   let gtdNew = vec.dot(gNew, d);
   let tPrev = 0;
@@ -115,7 +115,7 @@ export function strongWolfe(
     fPrev = fNew;
     gPrev.set(gNew);
     gtdPrev = gtdNew;
-    fNew = evaluateAt(t);
+    fNew = await evaluateAt(t);
     evaluations++;
     gtdNew = vec.dot(gNew, d);
     lsIter++;
@@ -147,7 +147,7 @@ export function strongWolfe(
     } else {
       insufficientProgress = false;
     }
-    fNew = evaluateAt(t);
+    fNew = await evaluateAt(t);
     evaluations++;
     gtdNew = vec.dot(gNew, d);
     lsIter++;

@@ -43,12 +43,12 @@ export class NewtonCg {
     this.damping = settings.damping;
   }
 
-  step(objective: Objective, vec: Vectors): StepReport {
+  async step(objective: Objective, vec: Vectors): Promise<StepReport> {
     const s = this.settings;
     if (!objective.hessianVector) throw new TypeError('newtonCg: the objective has no Hessian-vector product');
     const x = objective.params;
     const g = (this.g ??= like(x));
-    let loss = objective.evaluate(g);
+    let loss = await objective.evaluate(g);
     const initialLoss = loss;
     let evaluations = 1;
     this.funcEvals++;
@@ -57,12 +57,12 @@ export class NewtonCg {
     for (let iter = 1; iter <= s.maxIter; iter++) {
       if (gMax <= s.toleranceGrad) return report('toleranceGrad', iter - 1);
       this.nIter++;
-      const pAp = this.solve(objective, vec, g);
+      const pAp = await this.solve(objective, vec, g);
       const p = this.p!;
       const gtp = vec.dot(g, p);
       if (!(gtp < -s.toleranceChange)) return report('notDescent', iter - 1);
       const previousLoss = loss;
-      const ls = strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), p, loss, g, gtp, s.lr, { toleranceChange: s.toleranceChange });
+      const ls = await strongWolfe(objective, vec, (this.scratch ??= new LineSearchScratch(x)), p, loss, g, gtp, s.lr, { toleranceChange: s.toleranceChange });
       loss = ls.f;
       evaluations += ls.evaluations;
       this.funcEvals += ls.evaluations;
@@ -84,7 +84,7 @@ export class NewtonCg {
    * CG on (H + λI)p = −g from p = 0 into this.p; returns pᵀ(H + λI)p, accumulated from the
    * CG steps (the iterates' directions are conjugate, so it is Σ αₖ²·dₖᵀAdₖ).
    */
-  private solve(objective: Objective, vec: Vectors, g: Vector): number {
+  private async solve(objective: Objective, vec: Vectors, g: Vector): Promise<number> {
     const s = this.settings;
     const x = objective.params;
     const p = (this.p ??= like(x));
@@ -100,7 +100,7 @@ export class NewtonCg {
     let rr = vec.dot(r, r);
     let pAp = 0;
     for (let k = 0; k < s.cgMaxIter; k++) {
-      objective.hessianVector!(dir, hd);
+      await objective.hessianVector!(dir, hd);
       this.hessianProducts++;
       vec.axpy(this.damping, dir, hd);
       const curvature = vec.dot(dir, hd);

@@ -4,8 +4,8 @@ import type { Vector } from './vectors.js';
 export interface Objective {
   /** The parameters being optimised (the model's arena); methods write their steps here. */
   readonly params: Vector;
-  /** Loss at the current params; writes its gradient into g. */
-  evaluate(g: Vector): number;
+  /** Loss at the current params; writes its gradient into g. May be async (engine jobs off the JS thread). */
+  evaluate(g: Vector): number | Promise<number>;
   /** Exact Hessian-vector product H·v at the current params, into out (Newton-CG). */
-  hessianVector?(v: Vector, out: Vector): void;
+  hessianVector?(v: Vector, out: Vector): void | Promise<void>;
 }

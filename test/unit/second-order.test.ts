@@ -70,11 +70,11 @@ function rosenbrock(n: number, start: number[]): Objective {
 }
 
 describe('linear CG inside Newton-CG', () => {
-  it('solves an n = 12 quadratic in at most n Hessian products: one Newton step reaches the minimum', () => {
+  it('solves an n = 12 quadratic in at most n Hessian products: one Newton step reaches the minimum', async () => {
     const n = 12;
     const q = quadratic(n, 3);
     const newton = new NewtonCg({ lr: 1, maxIter: 1, cgMaxIter: n, cgTolerance: 1e-13, damping: 1e-12, adaptDamping: false, toleranceGrad: 0, toleranceChange: 0 });
-    newton.step(q.objective, vec);
+    await newton.step(q.objective, vec);
     const g = new Float64Array(n);
     q.objective.evaluate(g);
     expect(vec.maxAbs(g)).toBeLessThan(1e-8);
@@ -124,14 +124,14 @@ describe('two-loop recursion', () => {
 
 describe('strong-Wolfe line search', () => {
   for (const [name, start] of [['near the valley', [-1.2, 1]], ['far out', [3, -2, 1, 0.5]]] as const) {
-    it(`on Rosenbrock ${name}: the accepted step satisfies both strong-Wolfe conditions (c1 1e-4, c2 0.9)`, () => {
+    it(`on Rosenbrock ${name}: the accepted step satisfies both strong-Wolfe conditions (c1 1e-4, c2 0.9)`, async () => {
       const objective = rosenbrock(start.length, [...start]);
       const n = start.length;
       const g = new Float64Array(n);
       const f = objective.evaluate(g);
       const d = Float64Array.from(g, (v) => -v);
       const gtd = vec.dot(g, d);
-      const result = strongWolfe(objective, vec, new LineSearchScratch(objective.params), d, f, g, gtd, 1);
+      const result = await strongWolfe(objective, vec, new LineSearchScratch(objective.params), d, f, g, gtd, 1);
       expect(result.f).toBeLessThanOrEqual(f + 1e-4 * result.t * gtd);
       expect(Math.abs(vec.dot(g, d))).toBeLessThanOrEqual(0.9 * Math.abs(gtd));
       const check = new Float64Array(n);
@@ -141,19 +141,19 @@ describe('strong-Wolfe line search', () => {
 });
 
 describe('methods converge on Rosenbrock', () => {
-  it('L-BFGS with strong Wolfe reaches (1, 1) within 1e-6', () => {
+  it('L-BFGS with strong Wolfe reaches (1, 1) within 1e-6', async () => {
     const objective = rosenbrock(2, [-1.2, 1]);
     const opt = new Lbfgs({ lr: 1, maxIter: 200, maxEval: 500, toleranceGrad: 1e-10, toleranceChange: 1e-14, historySize: 10, lineSearch: 'strongWolfe' });
-    opt.step(objective, vec);
+    await opt.step(objective, vec);
     expect(Math.abs(objective.params[0] - 1)).toBeLessThan(1e-6);
     expect(Math.abs(objective.params[1] - 1)).toBeLessThan(1e-6);
   });
 
   for (const variant of ['polakRibiere', 'fletcherReeves', 'hestenesStiefel'] as CgVariant[]) {
-    it(`nonlinear CG (${variant}) reaches (1, 1) within 1e-4`, () => {
+    it(`nonlinear CG (${variant}) reaches (1, 1) within 1e-4`, async () => {
       const objective = rosenbrock(2, [-1.2, 1]);
       const opt = new ConjugateGradient({ lr: 1, variant, restart: 2, maxIter: 5000, toleranceGrad: 1e-9, toleranceChange: 1e-15, lineSearch: 'strongWolfe' });
-      opt.step(objective, vec);
+      await opt.step(objective, vec);
       expect(Math.abs(objective.params[0] - 1)).toBeLessThan(1e-4);
       expect(Math.abs(objective.params[1] - 1)).toBeLessThan(1e-4);
     });
@@ -190,11 +190,11 @@ describe('L-BFGS against torch.optim.LBFGS (float64 logistic regression)', () =>
     };
   };
   for (const c of fx.cases) {
-    it(`line search ${c.lineSearch}, history ${c.historySize}: losses and parameters of 6 steps within 1e-9`, () => {
+    it(`line search ${c.lineSearch}, history ${c.historySize}: losses and parameters of 6 steps within 1e-9`, async () => {
       const objective = logistic();
       const opt = new Lbfgs({ lr: c.lr, maxIter: c.maxIter, maxEval: Math.floor((c.maxIter * 5) / 4), toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: c.historySize, lineSearch: c.lineSearch });
       for (let step = 0; step < c.losses.length; step++) {
-        const report = opt.step(objective, vec);
+        const report = await opt.step(objective, vec);
         expect(report.initialLoss).toBeCloseTo(c.losses[step], 9);
         for (let j = 0; j <= d; j++) expect(objective.params[j]).toBeCloseTo(c.params[step][j], 7);
       }
