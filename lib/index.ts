@@ -30,6 +30,8 @@ export type { RadamOptions } from './optim/radam.js';
 export { lion } from './optim/lion.js';
 export type { LionOptions } from './optim/lion.js';
 export { optimizers, optimizerNames, createOptimizer } from './optim/index.js';
+export { lbfgs, conjugateGradient, newtonCg, isSecondOrder } from './optim/second-order.js';
+export type { LbfgsOptions, ConjugateGradientOptions, NewtonCgOptions, SecondOrderOptimizer } from './optim/second-order.js';
 export type { OptimizerName } from './optim/index.js';
 export type { Optimizer, OptimizerStateDict, CommonOptions } from './optim/optimizer.js';
 export { schedules } from './schedules/index.js';

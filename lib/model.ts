@@ -10,9 +10,12 @@ import { classCount, lossTargets, rowWeights, toClassWeight, toSampleWeight } fr
 import type { TargetData } from './data.js';
 import { computeMetrics, toMetric, type Metric, type MetricSpec } from './metrics.js';
 import { bindOptimizer, type Optimizer } from './optim/optimizer.js';
-import { Rng } from './random.js';
+import { Rng, epochOrder } from './random.js';
 import type { Callback, EpochLog, History } from './train/callbacks.js';
 import { runFit } from './train/fit.js';
+import { runSecondOrderFit } from './train/fit-second-order.js';
+import { isSecondOrder, type SecondOrderOptimizer } from './optim/second-order.js';
+import { vectorsFor } from './second-order/engine-vectors.js';
 import { lrSource, takeRows, validationRows, verboseCallback } from './train/options.js';
 import type { Schedule } from './schedules/index.js';
 import { arraySource, streamSource, type EpochSource } from './train/sources.js';
@@ -229,6 +232,7 @@ export class Sequential {
     const state = new Float32Array(stateSlots(optimizer.spec) * this.params.length);
     initOptimizerState(optimizer.spec, state);
     this.compiled = { loss, optimizer, metrics, metricList, state };
+    if (isSecondOrder(optimizer)) optimizer.reset();
     bindOptimizer(optimizer, { state, paramCount: this.params.length, counters: this.counters });
     this.counters.steps = 0;
   }
@@ -256,6 +260,11 @@ export class Sequential {
     let source: EpochSource;
     let batchSize: number;
     let heldOut: { x: Float32Array; n: number; data: TargetData; weights: Float32Array | null } | undefined;
+    const secondOrder = isSecondOrder(compiled.optimizer) ? compiled.optimizer : undefined;
+    let arrays: { x: Float32Array; y: Targets; weights: Float32Array | null; n: number; shuffle: boolean } | undefined;
+    if (streaming && secondOrder) {
+      throw new TypeError(`fit(source): ${secondOrder.name} works on in-memory data (fit(x, y)), received a stream of batches`);
+    }
     if (streaming) {
       source = this.streamSource(x, checkFinite, classWeight);
       batchSize = 1;
@@ -281,8 +290,13 @@ export class Sequential {
         targets = t.data;
         sampleWeight = t.weights;
       }
-      batchSize = batchValue === undefined ? Math.min(32, data.n) : checkInteger('fit(options.batchSize)', batchValue, 1);
+      batchSize = batchValue === undefined ? (secondOrder ? data.n : Math.min(32, data.n)) : checkInteger('fit(options.batchSize)', batchValue, 1);
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
+      if (secondOrder && batchSize < data.n && !secondOrder.miniBatch) {
+        throw new RangeError(
+          `fit(options.batchSize): ${secondOrder.name} needs the full batch (batchSize ${data.n}, the default for it), received ${batchSize}; create it with { miniBatch: true } to run it on mini-batches`,
+        );
+      }
       if (this.hasBatchNorm() && (batchSize === 1 || data.n % batchSize === 1)) {
         throw new RangeError(
           `fit(options.batchSize): expected a batch size that leaves no batch of 1 row (batchNorm needs ≥ 2 rows per training batch), received ${batchSize} for ${data.n} rows`,
@@ -293,6 +307,7 @@ export class Sequential {
       const weights = rowWeights(sampleWeight, classWeight, targets, data.n, this.outputSize);
       const every = o.progressEvery === undefined ? undefined : checkInteger('fit(options.progressEvery)', o.progressEvery, 1);
       source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), weights, data.n, batchSize, shuffle, this.seed, every);
+      arrays = { x: this.pinned(data.x, x), y: this.pinned(yData, y), weights, n: data.n, shuffle };
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
@@ -321,6 +336,7 @@ export class Sequential {
     bindOptimizer(compiled.optimizer, { state: compiled.state, paramCount: this.params.length, counters: this.counters, schedule: lrs.schedule });
     if (initialEpoch !== undefined) this.counters.epochs = initialEpoch;
     try {
+      if (secondOrder && arrays) return await this.fitSecondOrder(secondOrder, arrays, batchSize, epochs - (initialEpoch ?? 0), callbacks, signal as AbortSignal | undefined, validate);
       return await runFit({
         planFor: (batch) => this.trackTraining(this.planFor(batch)),
         source,
@@ -496,7 +512,7 @@ export class Sequential {
         ? {
             loss: compiled.loss,
             metrics: compiled.metrics,
-            optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: compiled.optimizer.spec },
+            optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: isSecondOrder(compiled.optimizer) ? compiled.optimizer.settings : compiled.optimizer.spec },
             // The learning-rate schedule's position (e.g. reduceLrOnPlateau's best and patience count).
             schedule: compiled.optimizer.stateDict().schedule ?? null,
           }
@@ -540,6 +556,7 @@ export class Sequential {
       predictSync: (x, out) => plan.predictSync(x, out),
       evaluate: (x, y, weights, out) => plan.evaluate(x, y, weights, out),
       lossAndGrad: (x, y, indices, options) => plan.lossAndGrad(x, y, indices, options),
+      hessianVector: plan.hessianVector && ((x, y, indices, v, out, options) => plan.hessianVector!(x, y, indices, v, out, options)),
       cancel: () => plan.cancel(),
       dispose: () => plan.dispose(),
     };
@@ -666,6 +683,59 @@ export class Sequential {
   private inputs(argument: string, x: unknown, checkFinite = true): { x: Float32Array; n: number } {
     const data = toInputs(argument, x, this.inputSize, checkFinite);
     return this.preprocess ? { x: this.preprocess.apply(data.x), n: data.n } : data;
+  }
+
+  /** fit with a second-order optimizer: whole batches, one optimizer step each per epoch. */
+  private fitSecondOrder(
+    optimizer: SecondOrderOptimizer,
+    data: { x: Float32Array; y: Targets; weights: Float32Array | null; n: number; shuffle: boolean },
+    batchSize: number,
+    epochs: number,
+    callbacks: Callback[],
+    signal: AbortSignal | undefined,
+    validate: (() => Promise<Scores>) | undefined,
+  ): Promise<History> {
+    const plan = () => this.trackTraining(this.planFor(batchSize));
+    if (optimizer.needsHessian && !plan().hessianVector) throw new TypeError(`compile(options.optimizer): ${optimizer.name} needs Hessian-vector products, which the ${this.engine.name} engine does not provide`);
+    const order = new Int32Array(data.n);
+    const params = this.params;
+    const grads = this.grads;
+    const method = optimizer.method();
+    return runSecondOrderFit({
+      method,
+      vec: vectorsFor(this.engine),
+      objectiveFor: (indices, step, sig) => ({
+        params,
+        evaluate: async (g) => {
+          if (sig?.aborted) throw new AbortError('fit was aborted', { cause: sig.reason });
+          const loss = plan().lossAndGrad(data.x, data.y, indices, { weights: data.weights, training: true, step });
+          g.set(grads);
+          await new Promise((resolve) => setImmediate(resolve));
+          return loss;
+        },
+        hessianVector: optimizer.needsHessian
+          ? async (v, out) => {
+              if (sig?.aborted) throw new AbortError('fit was aborted', { cause: sig.reason });
+              plan().hessianVector!(data.x, data.y, indices, v as Float32Array, out as Float32Array, { weights: data.weights, training: true, step });
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          : undefined,
+      }),
+      batches: (epoch) => {
+        epochOrder(data.n, this.seed, epoch, data.shuffle && batchSize < data.n, order);
+        const list: Int32Array[] = [];
+        for (let start = 0; start < data.n; start += batchSize) list.push(order.subarray(start, Math.min(data.n, start + batchSize)));
+        return list;
+      },
+      epochs,
+      counters: this.counters,
+      trainAccuracy: async () => (await plan().evaluate(data.x, data.y, data.weights, null)).correct / data.n,
+      validate,
+      callbacks: this.guardCallbacks(callbacks),
+      signal,
+      model: this.callbackModel(),
+      lr: optimizer.lr,
+    });
   }
 
   /** Loss (from the engine, as training computes it), accuracy and the compiled metrics over n rows. */

@@ -378,14 +378,38 @@ export interface Plan {
   evaluate(x: Float32Array, y: Targets, weights: Float32Array | null, out: Float32Array | null): Promise<EvalResult>;
   /** Loss over `indices` (as a training step reports it); fills the gradient arena with its gradient. No update. */
   lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array, options?: LossAndGradOptions): number;
+  /**
+   * Exact Hessian-vector product of the loss over `indices` (as lossAndGrad computes it) with v
+   * (an arena-sized vector), by the R-operator (forward-over-reverse), into out. Optional:
+   * second-order methods that need it (Newton-CG) check for it.
+   */
+  hessianVector?(x: Float32Array, y: Targets, indices: Int32Array, v: Float32Array, out: Float32Array, options?: LossAndGradOptions): void;
   /** Asks a running trainSteps to stop at the next batch boundary. */
   cancel(): void;
   /** Releases the plan's buffers; later calls throw. */
   dispose(): void;
 }
 
+/**
+ * Whole-arena vector operations for the second-order methods (dot products and norms summed in
+ * float64 in a fixed order). The native engine offers SIMD versions; absent: the pure-TS ones.
+ */
+export interface VectorOps {
+  dot(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number;
+  /** y += α·x. */
+  axpy(alpha: number, x: Float32Array | Float64Array, y: Float32Array | Float64Array): void;
+  /** x *= α. */
+  scale(alpha: number, x: Float32Array | Float64Array): void;
+  /** out = x + t·d. */
+  addScaled(x: Float32Array | Float64Array, t: number, d: Float32Array | Float64Array, out: Float32Array | Float64Array): void;
+  maxAbs(x: Float32Array | Float64Array): number;
+  sumAbs(x: Float32Array | Float64Array): number;
+}
+
 export interface Engine {
   readonly name: 'native' | 'js';
+  /** Native vector operations, when the engine has them. */
+  readonly vectors?: VectorOps;
   info(): EngineInfo;
   createPlan(spec: PlanSpec, arenas: Arenas): Plan;
 }

@@ -3,22 +3,12 @@
  * norms accumulate in float64 in index order (the same result whatever runs them). The native
  * engine provides SIMD versions of the same operations; this is the pure-TS set.
  */
+import type { VectorOps } from '../engine/engine.js';
+
 export type Vector = Float32Array | Float64Array;
 
-export interface Vectors {
-  /** Σ aᵢ·bᵢ. */
-  dot(a: Vector, b: Vector): number;
-  /** y += α·x. */
-  axpy(alpha: number, x: Vector, y: Vector): void;
-  /** x *= α. */
-  scale(alpha: number, x: Vector): void;
-  /** out = x + t·d. */
-  addScaled(x: Vector, t: number, d: Vector, out: Vector): void;
-  /** max |xᵢ|. */
-  maxAbs(x: Vector): number;
-  /** Σ |xᵢ|. */
-  sumAbs(x: Vector): number;
-}
+/** dot, axpy, scale, addScaled, maxAbs, sumAbs over whole vectors (lib/engine/engine.ts VectorOps). */
+export type Vectors = VectorOps;
 
 export const jsVectors: Vectors = {
   dot(a, b) {
