@@ -290,7 +290,7 @@ export class Sequential {
         targets = t.data;
         sampleWeight = t.weights;
       }
-      batchSize = batchValue === undefined ? (secondOrder ? data.n : Math.min(32, data.n)) : checkInteger('fit(options.batchSize)', batchValue, 1);
+      batchSize = batchValue === undefined ? (secondOrder?.fullBatch ? data.n : Math.min(32, data.n)) : checkInteger('fit(options.batchSize)', batchValue, 1);
       if (batchSize > data.n) throw rangeError('fit(options.batchSize)', `an integer in [1, ${data.n}] (the number of rows)`, batchSize);
       if (secondOrder && batchSize < data.n && !secondOrder.miniBatch) {
         throw new RangeError(
@@ -700,15 +700,15 @@ export class Sequential {
     const order = new Int32Array(data.n);
     const params = this.params;
     const grads = this.grads;
-    const method = optimizer.method();
+    const method = optimizer.method({ layers: this.layerSpecs });
     return runSecondOrderFit({
       method,
       vec: vectorsFor(this.engine),
       objectiveFor: (indices, step, sig) => ({
         params,
-        evaluate: async (g) => {
+        evaluate: async (g, factors) => {
           if (sig?.aborted) throw new AbortError('fit was aborted', { cause: sig.reason });
-          const loss = plan().lossAndGrad(data.x, data.y, indices, { weights: data.weights, training: true, step });
+          const loss = plan().lossAndGrad(data.x, data.y, indices, { weights: data.weights, training: true, step, factors });
           g.set(grads);
           await new Promise((resolve) => setImmediate(resolve));
           return loss;
@@ -723,6 +723,7 @@ export class Sequential {
       }),
       batches: (epoch) => {
         epochOrder(data.n, this.seed, epoch, data.shuffle && batchSize < data.n, order);
+        if (this.hasBatchNorm() && data.n % batchSize === 1) throw new RangeError(`fit(options.batchSize): ${batchSize} leaves a batch of 1 row, which batchNorm cannot normalise`);
         const list: Int32Array[] = [];
         for (let start = 0; start < data.n; start += batchSize) list.push(order.subarray(start, Math.min(data.n, start + batchSize)));
         return list;

@@ -342,6 +342,14 @@ export interface LossAndGradOptions {
   training?: boolean;
   /** The step whose dropout masks apply (default 0). */
   step?: number;
+  /**
+   * K-FAC's Kronecker factors, filled from the same forward/backward, one pair per dense layer
+   * in order (frozen ones included): a[l] is d×d with d = inputs + 1 (useBias) or inputs,
+   * A = (1/n)·Σᵣ āᵣāᵣᵀ over the n rows, ā = [layer input; 1]; g[l] is units×units,
+   * G = (1/n)·Σᵣ (n·δᵣ)(n·δᵣ)ᵀ, δᵣ = ∂loss/∂zᵣ (the layer's pre-activation) of row r.
+   * Both row-major, symmetric. Unweighted rows (weights, if any, only scale the loss).
+   */
+  factors?: { a: Float32Array[]; g: Float32Array[] };
 }
 
 export interface EvalResult {
@@ -404,6 +412,13 @@ export interface VectorOps {
   addScaled(x: Float32Array | Float64Array, t: number, d: Float32Array | Float64Array, out: Float32Array | Float64Array): void;
   maxAbs(x: Float32Array | Float64Array): number;
   sumAbs(x: Float32Array | Float64Array): number;
+  /** C (m×n) = op(A)·op(B), row-major, op = transpose when the flag is set; op(A) is m×k, op(B) k×n. */
+  matmul(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array): void;
+  /**
+   * out = (S + damping·I)⁻¹ for a symmetric positive definite n×n S (row-major), by Cholesky in
+   * float64. Returns false (out untouched) when S + damping·I is not positive definite.
+   */
+  spdInverse(s: Float32Array, n: number, damping: number, out: Float32Array): boolean;
 }
 
 export interface Engine {

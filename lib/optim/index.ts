@@ -9,9 +9,9 @@ import type { Optimizer } from './optimizer.js';
 import { radam } from './radam.js';
 import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
-import { conjugateGradient, lbfgs, newtonCg } from './second-order.js';
+import { conjugateGradient, kfac, lbfgs, newtonCg } from './second-order.js';
 
-export const optimizers = { sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, radam, lion, lbfgs, conjugateGradient, newtonCg } as const;
+export const optimizers = { sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, radam, lion, lbfgs, conjugateGradient, newtonCg, kfac } as const;
 export type OptimizerName = keyof typeof optimizers;
 export const optimizerNames = Object.keys(optimizers) as OptimizerName[];
 

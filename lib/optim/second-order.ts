@@ -6,7 +6,8 @@
  * `step` per batch, of up to `maxIter` iterations (PyTorch's LBFGS.step semantics).
  */
 import { rangeError, typeError } from '../errors.js';
-import type { OptimizerSpec } from '../engine/engine.js';
+import type { LayerSpec, OptimizerSpec } from '../engine/engine.js';
+import { Kfac, type KfacSettings } from '../second-order/kfac.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkPositive, checkNonNegative } from '../validate.js';
 import type { Optimizer, OptimizerStateDict } from './optimizer.js';
 import { Lbfgs, type LbfgsSettings } from '../second-order/lbfgs.js';
@@ -16,7 +17,12 @@ import type { StepReport } from '../second-order/lbfgs.js';
 import type { Objective } from '../second-order/objective.js';
 import type { Vectors } from '../second-order/vectors.js';
 
-export type SecondOrderKind = 'lbfgs' | 'conjugateGradient' | 'newtonCg';
+export type SecondOrderKind = 'lbfgs' | 'conjugateGradient' | 'newtonCg' | 'kfac';
+
+/** What a method may need to know about the model it trains. */
+export interface MethodContext {
+  layers: readonly LayerSpec[];
+}
 
 /** One method instance: its state carries over between steps (and is saved with the model). */
 export interface SecondOrderMethod {
@@ -27,12 +33,14 @@ export interface SecondOrderOptimizer extends Optimizer {
   readonly kind: SecondOrderKind;
   /** The validated options, as saved with the model. */
   readonly settings: Readonly<Record<string, unknown>>;
-  /** Whether mini-batches were allowed explicitly (else fit needs batchSize = n). */
+  /** Whether mini-batches are allowed (K-FAC always; the others when created with miniBatch: true). */
   readonly miniBatch: boolean;
+  /** Whether fit's batchSize defaults to the whole training set (all but K-FAC). */
+  readonly fullBatch: boolean;
   /** Needs exact Hessian-vector products from the engine. */
   readonly needsHessian: boolean;
   /** @internal The method and its state (a fresh one after each compile). */
-  method(): SecondOrderMethod;
+  method(context: MethodContext): SecondOrderMethod;
   /** @internal Starts over (compile). */
   reset(): void;
 }
@@ -55,12 +63,13 @@ class SecondOrderImpl implements SecondOrderOptimizer {
     readonly settings: Readonly<Record<string, unknown>>,
     readonly miniBatch: boolean,
     readonly needsHessian: boolean,
-    private readonly create: () => SecondOrderMethod,
+    private readonly create: (context: MethodContext) => SecondOrderMethod,
+    readonly fullBatch = true,
   ) {
     Object.freeze(settings);
   }
-  method(): SecondOrderMethod {
-    return (this.instance ??= this.create());
+  method(context: MethodContext): SecondOrderMethod {
+    return (this.instance ??= this.create(context));
   }
   reset(): void {
     this.instance = undefined;
@@ -185,9 +194,6 @@ export interface NewtonCgOptions {
  */
 export function newtonCg(options: NewtonCgOptions = {}): SecondOrderOptimizer {
   const r = reader('newtonCg', options, ['lr', 'maxIter', 'cgMaxIter', 'damping', 'adaptDamping', 'tolerance', 'toleranceChange', 'miniBatch']);
-  if (r.o.damping !== undefined && typeof r.o.damping === 'number' && !(r.o.damping > 0)) {
-    throw rangeError('newtonCg(options.damping)', 'a number > 0', r.o.damping);
-  }
   const settings: NewtonCgSettings = {
     lr: r.positive('lr', 1),
     maxIter: r.integer('maxIter', 10),
@@ -204,6 +210,49 @@ export function newtonCg(options: NewtonCgOptions = {}): SecondOrderOptimizer {
 
 /** Checks that a value is a second-order optimizer made by these factories. */
 export function checkSecondOrder(argument: string, value: unknown): SecondOrderOptimizer {
-  if (!isSecondOrder(value)) throw typeError(argument, 'an optimizer made by lbfgs(), conjugateGradient() or newtonCg()', value);
+  if (!isSecondOrder(value)) throw typeError(argument, 'an optimizer made by lbfgs(), conjugateGradient(), newtonCg() or kfac()', value);
   return value;
+}
+
+export interface KfacOptions {
+  /** Default 0.05. */
+  lr?: number;
+  /** Heavy-ball momentum in [0, 1). Default 0.9. */
+  momentum?: number;
+  /** Tikhonov damping λ > 0. Default 1e-3. */
+  damping?: number;
+  /** Refresh the Kronecker factors every this many steps. Default 1. */
+  updateFreq?: number;
+  /** Recompute their damped inverses every this many steps. Default 10. */
+  invFreq?: number;
+  /** Moving-average decay of the factors, in [0, 1). Default 0.95. */
+  statDecay?: number;
+  /** κ of the KL clipping (0: off). Default 1e-3. */
+  klClip?: number;
+  /** L2 term added to the gradient. Default 0. */
+  weightDecay?: number;
+}
+
+/**
+ * K-FAC natural gradient for dense layers, on mini-batches like Adam.
+ * @example model.compile({ loss: 'categoricalCrossentropy', optimizer: kfac({ lr: 0.05, damping: 1e-3 }) })
+ */
+export function kfac(options: KfacOptions = {}): SecondOrderOptimizer {
+  const r = reader('kfac', options, ['lr', 'momentum', 'damping', 'updateFreq', 'invFreq', 'statDecay', 'klClip', 'weightDecay']);
+  const unit = (k: string, d: number) => {
+    const v = r.nonNegative(k, d);
+    if (v >= 1) throw rangeError(`kfac(options.${k})`, 'a number in [0, 1)', v);
+    return v;
+  };
+  const settings: KfacSettings = {
+    lr: r.positive('lr', 0.05),
+    momentum: unit('momentum', 0.9),
+    damping: r.positive('damping', 1e-3),
+    updateFreq: r.integer('updateFreq', 1),
+    invFreq: r.integer('invFreq', 10),
+    statDecay: unit('statDecay', 0.95),
+    klClip: r.nonNegative('klClip', 1e-3),
+    weightDecay: r.nonNegative('weightDecay', 0),
+  };
+  return new SecondOrderImpl('kfac', 'kfac', settings.lr, { ...settings }, true, false, (context) => new Kfac(settings, context.layers), false);
 }

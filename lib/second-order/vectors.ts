@@ -38,6 +38,51 @@ export const jsVectors: Vectors = {
     for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
     return s;
   },
+  matmul(transA, transB, m, n, k, a, b, c) {
+    const row = new Float64Array(n);
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = transA ? a[p * m + i] : a[i * k + p];
+        if (av === 0) continue;
+        if (transB) for (let j = 0; j < n; j++) row[j] += av * b[j * k + p];
+        else {
+          const o = p * n;
+          for (let j = 0; j < n; j++) row[j] += av * b[o + j];
+        }
+      }
+      for (let j = 0; j < n; j++) c[i * n + j] = row[j];
+    }
+  },
+  spdInverse(s, n, damping, out) {
+    // Cholesky S + λI = LLᵀ, then the inverse column by column from two triangular solves.
+    const l = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let sum = s[i * n + j] + (i === j ? damping : 0);
+        for (let p = 0; p < j; p++) sum -= l[i * n + p] * l[j * n + p];
+        if (i === j) {
+          if (!(sum > 0)) return false;
+          l[i * n + i] = Math.sqrt(sum);
+        } else l[i * n + j] = sum / l[j * n + j];
+      }
+    }
+    const col = new Float64Array(n);
+    for (let c = 0; c < n; c++) {
+      for (let i = 0; i < n; i++) {
+        let sum = i === c ? 1 : 0;
+        for (let p = 0; p < i; p++) sum -= l[i * n + p] * col[p];
+        col[i] = sum / l[i * n + i];
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        let sum = col[i];
+        for (let p = i + 1; p < n; p++) sum -= l[p * n + i] * col[p];
+        col[i] = sum / l[i * n + i];
+      }
+      for (let i = 0; i < n; i++) out[i * n + c] = col[i];
+    }
+    return true;
+  },
 };
 
 /** A new zeroed vector of the same element type and length. */
