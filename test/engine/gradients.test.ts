@@ -6,15 +6,11 @@ import { paramCount, type PlanSpec } from '../../lib/engine/engine.js';
 import { Rng } from '../../lib/random.js';
 import { engines } from '../helpers/engines.js';
 import { oneHot, randomInputs, randomLabels, worstCloseness } from '../helpers/data.js';
+import { mlpLayers, planSpec } from '../helpers/specs.js';
 
+/** Dense ReLU layers, softmax output, categorical cross-entropy. */
 function specOf(widths: number[], maxBatch: number): PlanSpec {
-  const layers = widths.slice(1).map((units, i) => ({
-    kind: 'dense' as const,
-    inputs: widths[i],
-    units,
-    activation: i === widths.length - 2 ? ('softmax' as const) : ('relu' as const),
-  }));
-  return { inputSize: widths[0], layers, loss: 'categoricalCrossentropy', optimizer: { kind: 'sgd', momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }, maxBatch };
+  return planSpec(widths[0], mlpLayers(widths), { maxBatch });
 }
 
 function randomParams(count: number, seed: number): Float64Array {

@@ -10,6 +10,7 @@ import { initOptimizerState, stateSlots, type PlanSpec } from '../../lib/engine/
 import { createOptimizer } from '../../lib/optim/index.js';
 import { engines } from '../helpers/engines.js';
 import { worstCloseness } from '../helpers/data.js';
+import { mlpLayers, planSpec } from '../helpers/specs.js';
 
 interface Config {
   name: string;
@@ -35,16 +36,7 @@ function specFor(config: Config): { spec: PlanSpec; lr: number } {
   const optimizer = createOptimizer(config.optimizer, config.options);
   return {
     lr: optimizer.lr,
-    spec: {
-      inputSize: 4,
-      maxBatch: BATCH,
-      loss: 'categoricalCrossentropy',
-      optimizer: optimizer.spec,
-      layers: [
-        { kind: 'dense', inputs: 4, units: 5, activation: 'relu' },
-        { kind: 'dense', inputs: 5, units: 3, activation: 'softmax' },
-      ],
-    },
+    spec: planSpec(4, mlpLayers([4, 5, 3]), { maxBatch: BATCH, optimizer: optimizer.spec }),
   };
 }
 
@@ -59,7 +51,7 @@ async function run(plan: { trainSteps: JsPlan['trainSteps'] }, arenas: Arrays, l
     const steps = end - done;
     const lossOut = new Float(steps);
     const completed = await plan.trainSteps({
-      x, y, batchSize: BATCH,
+      x, y, weights: null, batchSize: BATCH,
       indices: indices.subarray(done * BATCH, end * BATCH),
       lrs: new Float(steps).fill(lr) as Float32Array,
       stepStart: done,

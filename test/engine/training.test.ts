@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { adam, dense, sequential, sgd, AbortError, DivergenceError, DownhillError, NonFiniteLossError, type Optimizer } from '../../lib/index.js';
 import { engineNames } from '../helpers/engines.js';
 import { blobs, oneHot } from '../helpers/data.js';
+import { mlpLayers, planSpec } from '../helpers/specs.js';
 
 const WIDTH = 20;
 const CLASSES = 4;
@@ -94,8 +95,7 @@ describe.each(engineNames())('%s engine', (engine) => {
     const after = paramsOf(m);
     // The gradient of that batch, from the float64 reference plan of the TS engine, same weights.
     const { JsPlan } = await import('../../lib/engine/js/plan.js');
-    const spec = { inputSize: WIDTH, maxBatch: 8, loss: 'categoricalCrossentropy' as const, optimizer: { kind: 'sgd' as const, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 },
-      layers: [{ kind: 'dense' as const, inputs: WIDTH, units: 32, activation: 'relu' as const }, { kind: 'dense' as const, inputs: 32, units: 16, activation: 'relu' as const }, { kind: 'dense' as const, inputs: 16, units: CLASSES, activation: 'softmax' as const }] };
+    const spec = planSpec(WIDTH, mlpLayers([WIDTH, 32, 16, CLASSES]), { maxBatch: 8 });
     const arenas = { params: Float64Array.from(before), grads: new Float64Array(before.length), state: new Float64Array(0) };
     new JsPlan(spec, arenas, Float64Array).lossAndGrad(Float64Array.from(train.x.subarray(0, 8 * WIDTH)), train.y.subarray(0, 8), Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]));
     for (let i = 0; i < before.length; i++) {
