@@ -628,7 +628,7 @@ export class Sequential {
   }
 
   /**
-   * The network as an ONNX model (opset 13): input "input" [N, inputSize], output "output".
+   * The network as an ONNX model (opset 20, every layer of the catalog): input "input" [N, inputSize], output "output".
    * @example await writeFile('model.onnx', model.toOnnx())
    */
   toOnnx(): Uint8Array {
