@@ -123,14 +123,15 @@ export function gemmTN(
 }
 
 /**
- * C[m×n] = A·Bᵀ where A is m×k and B is stored n×k: the input gradient dZ·Wᵀ.
- * Contiguous dot products, four rows of A against each row of B.
+ * C[m×n] = A·Bᵀ (+ C when `accumulate`) where A is m×k and B is stored n×k: the input gradient
+ * dZ·Wᵀ. Contiguous dot products, four rows of A against each row of B.
  */
 export function gemmNT(
   m: number, n: number, k: number,
   a: FloatArray, aOff: number, lda: number,
   b: FloatArray, bOff: number, ldb: number,
   c: FloatArray, cOff: number, ldc: number,
+  accumulate = false,
 ): void {
   let i = 0;
   for (; i + 4 <= m; i += 4) {
@@ -138,6 +139,12 @@ export function gemmNT(
     for (let j = 0; j < n; j++) {
       const bj = bOff + j * ldb;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      if (accumulate) {
+        s0 = c[cOff + i * ldc + j];
+        s1 = c[cOff + (i + 1) * ldc + j];
+        s2 = c[cOff + (i + 2) * ldc + j];
+        s3 = c[cOff + (i + 3) * ldc + j];
+      }
       for (let p = 0; p < k; p++) {
         const bv = b[bj + p];
         s0 += a[a0 + p] * bv;
@@ -155,7 +162,7 @@ export function gemmNT(
     const ai = aOff + i * lda;
     for (let j = 0; j < n; j++) {
       const bj = bOff + j * ldb;
-      let s = 0;
+      let s = accumulate ? c[cOff + i * ldc + j] : 0;
       for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
       c[cOff + i * ldc + j] = s;
     }

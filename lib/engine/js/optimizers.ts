@@ -103,10 +103,24 @@ function constants(opt: OptimizerSpec, lr: number, t: number): Record<string, nu
  * Applies one step (t counts from 1) of `opt` with learning rate `lr` to params, reading
  * grads and updating the state slots (formulas in engine.ts, PyTorch semantics). Clipping
  * (clipNorm, clipValue) is applied to the gradient first; the grads array is not modified.
+ * Only the arena ranges [lo, hi) in `ranges` are updated (the plan's trainableRanges; default
+ * the whole arena); elsewhere params and state are untouched.
  */
-export function applyUpdate(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
-  if (params instanceof Float32Array) applyUpdate32(opt, lr, t, params, grads, state);
-  else applyUpdate64(opt, lr, t, params, grads, state);
+export function applyUpdate(
+  opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray,
+  ranges: ReadonlyArray<readonly [number, number]> = [[0, params.length]],
+): void {
+  if (params.length === 0) return;
+  // Once per step, over the whole arena (gradients outside `ranges` are 0): the per-step
+  // constants (NAdam's running product advances here) and the clip-norm factor.
+  const c = constants(opt, lr, t);
+  const scale = clipScale(opt, grads);
+  const f32 = params instanceof Float32Array;
+  for (let q = 0; q < ranges.length; q++) {
+    const [lo, hi] = ranges[q];
+    if (f32) applyUpdate32(opt, lr, t, params, grads, state, c, scale, lo, hi);
+    else applyUpdate64(opt, lr, t, params, grads, state, c, scale, lo, hi);
+  }
 }
 
 /** Slot k of the state arena as a view. */
@@ -115,24 +129,24 @@ function slot(state: FloatArray, k: number, len: number): FloatArray {
 }
 
 /** Float32: every operation rounded, in native's order. */
-function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
+function applyUpdate32(
+  opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray,
+  c: Record<string, number>, scale: number, lo: number, hi: number,
+): void {
   const f = Math.fround;
   const len = params.length;
-  if (len === 0) return;
-  const c = constants(opt, lr, t);
-  const scale = clipScale(opt, grads);
   const scaled = scale !== 1;
   const sc = scale < 1.1754943508222875e-38 ? 0 : f(scale); // as native: a denormal factor is 0 under FTZ/DAZ
   const clipValue = opt.clipValue ?? 0;
   const clamped = clipValue > 0;
-  const hi = f(clipValue), lo = -hi;
+  const clipHi = f(clipValue), clipLo = -clipHi;
   // g = grad; if (scaled) g = g·scale; if (clamped) g = min(hi, max(lo, g)) with max(a, b) = a > b ? a : b.
   const prep = (i: number): number => {
     let g = grads[i];
     if (scaled) g = f(g * sc);
     if (clamped) {
-      const m = lo > g ? lo : g;
-      g = hi < m ? hi : m;
+      const m = clipLo > g ? clipLo : g;
+      g = clipHi < m ? clipHi : m;
     }
     return g;
   };
@@ -143,7 +157,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       const lrF = f(lr), mu = f(opt.momentum), omd = f(1 - opt.dampening);
       const first = t === 1;
       const buf = slot(state, 0, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -161,7 +175,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       const b1 = f(opt.beta1), omb1 = f(1 - opt.beta1), b2 = f(opt.beta2), omb2 = f(1 - opt.beta2), eps = f(opt.eps);
       const l2 = !opt.decoupled && wdOn, decoupled = opt.decoupled && wdOn, ams = opt.amsgrad === true;
       const m = slot(state, 0, len), v = slot(state, 1, len), vmax = ams ? slot(state, 2, len) : v;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         let th = params[i];
         let g = prep(i);
         if (l2) g = f(g + f(wd * th));
@@ -183,7 +197,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adagrad': {
       const clr = f(c.clr), eps = f(opt.eps);
       const sum = slot(state, 0, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -196,7 +210,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adadelta': {
       const lrF = f(lr), rho = f(opt.rho), omr = f(1 - opt.rho), eps = f(opt.eps);
       const v = slot(state, 0, len), u = slot(state, 1, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -216,7 +230,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       let k = 1;
       const buf = mom ? slot(state, k++, len) : v;
       const ga = centered ? slot(state, k++, len) : v;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -244,7 +258,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adamax': {
       const clr = f(c.clr), b1 = f(opt.beta1), omb1 = f(1 - opt.beta1), b2 = f(opt.beta2), eps = f(opt.eps);
       const m = slot(state, 0, len), u = slot(state, 1, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -261,7 +275,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       const c1 = f(c.c1), c2 = f(c.c2), bc2 = f(c.bc2);
       const b1 = f(opt.beta1), omb1 = f(1 - opt.beta1), b2 = f(opt.beta2), omb2 = f(1 - opt.beta2), eps = f(opt.eps);
       const m = slot(state, 0, len), v = slot(state, 1, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         let th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -279,7 +293,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       const ss = f(c.stepSize), bc2 = f(c.bc2Sqrt), rect = c.rectified === 1;
       const b1 = f(opt.beta1), omb1 = f(1 - opt.beta1), b2 = f(opt.beta2), omb2 = f(1 - opt.beta2), eps = f(opt.eps);
       const m = slot(state, 0, len), v = slot(state, 1, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = params[i];
         let g = prep(i);
         if (wdOn) g = f(g + f(wd * th));
@@ -296,7 +310,7 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       const lrF = f(lr), b1 = f(opt.beta1), omb1 = f(1 - opt.beta1), b2 = f(opt.beta2), omb2 = f(1 - opt.beta2);
       const decay = f(c.decay);
       const m = slot(state, 0, len);
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         let th = params[i];
         const g = prep(i);
         const mo = m[i];
@@ -312,11 +326,11 @@ function applyUpdate32(opt: OptimizerSpec, lr: number, t: number, params: FloatA
 }
 
 /** Float64 reference: the same formulas, unrounded (PyTorch's operation order where it matters). */
-function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray): void {
+function applyUpdate64(
+  opt: OptimizerSpec, lr: number, t: number, params: FloatArray, grads: FloatArray, state: FloatArray,
+  c: Record<string, number>, scale: number, lo: number, hi: number,
+): void {
   const len = params.length;
-  if (len === 0) return;
-  const c = constants(opt, lr, t);
-  const scale = clipScale(opt, grads);
   const cv = opt.clipValue ?? 0;
   const prep = (i: number): number => {
     let g = grads[i] * scale;
@@ -328,7 +342,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
   switch (opt.kind) {
     case 'sgd': {
       const { momentum: mu, dampening, nesterov } = opt;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         let g = prep(i) + wd * params[i];
         if (mu !== 0) {
           const b = slots[0];
@@ -342,7 +356,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adam': {
       const { beta1, beta2, eps, decoupled } = opt;
       const [m, v, vmax] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const th = decoupled ? params[i] * c.decay : params[i];
         const g = decoupled ? prep(i) : prep(i) + wd * th;
         m[i] = beta1 * m[i] + (1 - beta1) * g;
@@ -355,7 +369,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     }
     case 'adagrad': {
       const [s] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         s[i] += g * g;
         params[i] -= (c.clr * g) / (Math.sqrt(s[i]) + opt.eps);
@@ -365,7 +379,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adadelta': {
       const { rho, eps } = opt;
       const [v, u] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         v[i] = rho * v[i] + (1 - rho) * g * g;
         const d = (Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps)) * g;
@@ -380,7 +394,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
       let k = 1;
       const buf = mu !== 0 ? slots[k++] : v;
       const ga = centered ? slots[k++] : v;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         v[i] = alpha * v[i] + (1 - alpha) * g * g;
         let avg: number;
@@ -402,7 +416,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'adamax': {
       const { beta1, beta2, eps } = opt;
       const [m, u] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         u[i] = Math.max(beta2 * u[i], Math.abs(g) + eps);
@@ -413,7 +427,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'nadam': {
       const { beta1, beta2, eps } = opt;
       const [m, v] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         v[i] = beta2 * v[i] + (1 - beta2) * g * g;
@@ -426,7 +440,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'radam': {
       const { beta1, beta2, eps } = opt;
       const [m, v] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i) + wd * params[i];
         m[i] = beta1 * m[i] + (1 - beta1) * g;
         v[i] = beta2 * v[i] + (1 - beta2) * g * g;
@@ -437,7 +451,7 @@ function applyUpdate64(opt: OptimizerSpec, lr: number, t: number, params: FloatA
     case 'lion': {
       const { beta1, beta2 } = opt;
       const [m] = slots;
-      for (let i = 0; i < len; i++) {
+      for (let i = lo; i < hi; i++) {
         const g = prep(i);
         const ci = beta1 * m[i] + (1 - beta1) * g;
         m[i] = beta2 * m[i] + (1 - beta2) * g;
