@@ -23,7 +23,7 @@ export function buildLayerSpecs(argument: string, inputSize: number, layers: rea
   const names: string[] = [];
   let inputs = inputSize;
   layers.forEach((value, i) => {
-    const arg = `${argument}[${i}]`;
+    const arg = argument.endsWith(')') ? `${argument.slice(0, -1)}[${i}])` : `${argument}[${i}]`;
     if (value === null || typeof value !== 'object' || !('kind' in value)) {
       throw typeError(arg, 'a layer made by dense(), activation(), dropout(), batchNorm() or layerNorm()', value);
     }

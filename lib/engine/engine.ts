@@ -15,11 +15,11 @@
  * - sigmoid 1/(1 + e^−z), evaluated as e^z/(1 + e^z) for z < 0 so it never overflows
  * - tanh; leakyRelu z > 0 ? z : α·z (derivative α at z ≤ 0)
  * - elu z > 0 ? z : α·(e^z − 1) (expm1); selu λ·elu₁.₆₇₃₂…(z), λ = 1.0507009873554805, α = 1.6732632423543772
- * - gelu ½z(1 + erf(z/√2)) (exact); geluTanh ½z(1 + tanh(√(2/π)(z + 0.044715z³)))
+ * - gelu ½z(1 + erf(z/√2)) (exact; evaluated as ½z·erfc(−z/√2), which keeps precision for z ≪ 0); geluTanh ½z(1 + tanh(√(2/π)(z + 0.044715z³)))
  * - softplus max(z, 0) + log1p(e^−|z|) (derivative sigmoid(z)); silu (= swish) z·sigmoid(z)
  * - hardSigmoid clamp(z/6 + ½, 0, 1) (PyTorch's; derivative 1/6 on −3 < z < 3, else 0)
  * - mish z·tanh(softplus(z))
- * - softmax e^(z − max)/Σ e^(z − max) per row; backward dz = p ⊙ (g − Σ g·p)
+ * - softmax e^(z − max)/Σ e^(z − max) per row; backward dz = p ⊙ (g − Σ g·p) (a row of all −∞ gives NaN, as PyTorch)
  */
 export type Activation =
   | 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'geluTanh'
@@ -34,7 +34,8 @@ export const ACTIVATIONS: readonly Activation[] = [
 /**
  * A fully connected layer: out = act(x·W + b). Arena: W [inputs × units] row-major, then b
  * [units] when useBias. Regularization (Keras): the loss gains kernelL1·Σ|W| + kernelL2·ΣW²
- * + biasL1·Σ|b| + biasL2·Σb² and the gradient l1·sign(w) + 2·l2·w (sign(0) = 0).
+ * + biasL1·Σ|b| + biasL2·Σb² and the gradient l1·sign(w) + 2·l2·w (sign(0) = 0). Every layer's
+ * term counts in the loss, trainable or not; only trainable layers get its gradient.
  */
 export interface DenseSpec {
   kind: 'dense';
@@ -61,7 +62,8 @@ export interface ActivationLayerSpec {
 }
 
 /**
- * Inverted dropout, active only in training: element e of batch row r is kept when
+ * Inverted dropout, active only in training: element e of batch row r (the row's position in the
+ * batch; for lossAndGrad, its position in `indices`) is kept when
  * dropoutBits(seed, step, layerIndex, r·units + c) ≥ floor(rate·2³²) and then scaled by
  * fround(1/(1 − rate)); else it is 0. No parameters.
  */
@@ -79,6 +81,9 @@ export interface DropoutSpec {
  * Training: μ, σ² (biased) over the batch rows; out = γ·(x − μ)/√(σ² + eps) + β; then
  * running = (1 − momentum)·running + momentum·batch, with the unbiased σ²·n/(n − 1) for the
  * variance (needs n ≥ 2 rows). Inference: the running statistics instead of μ, σ².
+ * trainable: false freezes γ and β only: training still normalises with batch statistics and
+ * updates the running ones (PyTorch's behaviour). Running statistics move only after a step
+ * whose loss is finite.
  */
 export interface BatchNormSpec {
   kind: 'batchNorm';
@@ -336,8 +341,8 @@ export interface LossAndGradOptions {
   weights?: Float32Array | null;
   /**
    * Training behaviour (default true): dropout active with the masks of `step`, batchNorm on
-   * batch statistics (then indices.length must be ≤ maxBatch and ≥ 2; running statistics are
-   * not updated). false: inference behaviour, as predict.
+   * batch statistics (with a batchNorm layer, indices.length must then be ≤ maxBatch and ≥ 2;
+   * running statistics are not updated). false: inference behaviour, as predict.
    */
   training?: boolean;
   /** The step whose dropout masks apply (default 0). */
@@ -346,8 +351,8 @@ export interface LossAndGradOptions {
    * K-FAC's Kronecker factors, filled from the same forward/backward, one pair per dense layer
    * in order (frozen ones included): a[l] is d×d with d = inputs + 1 (useBias) or inputs,
    * A = (1/n)·Σᵣ āᵣāᵣᵀ over the n rows, ā = [layer input; 1]; g[l] is units×units,
-   * G = (1/n)·Σᵣ (n·δᵣ)(n·δᵣ)ᵀ, δᵣ = ∂loss/∂zᵣ (the layer's pre-activation) of row r.
-   * Both row-major, symmetric. Unweighted rows (weights, if any, only scale the loss).
+   * G = (1/n)·Σᵣ (n·δᵣ)(n·δᵣ)ᵀ, δᵣ = ∂loss/∂zᵣ (the layer's pre-activation) of row r, for the
+   * reported (weighted) loss. Both row-major, symmetric.
    */
   factors?: { a: Float32Array[]; g: Float32Array[] };
 }
@@ -388,8 +393,9 @@ export interface Plan {
   lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array, options?: LossAndGradOptions): number;
   /**
    * Exact Hessian-vector product of the loss over `indices` (as lossAndGrad computes it) with v
-   * (an arena-sized vector), by the R-operator (forward-over-reverse), into out. Optional:
-   * second-order methods that need it (Newton-CG) check for it.
+   * (an arena-sized vector), by the R-operator (forward-over-reverse), into out, over the
+   * trainable ranges only (v elsewhere is ignored, out there is 0; L2 adds 2·l2·v). The gradient
+   * arena is left untouched. Optional: second-order methods that need it (Newton-CG) check for it.
    */
   hessianVector?(x: Float32Array, y: Targets, indices: Int32Array, v: Float32Array, out: Float32Array, options?: LossAndGradOptions): void;
   /** Asks a running trainSteps to stop at the next batch boundary. */

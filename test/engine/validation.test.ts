@@ -1,7 +1,7 @@
 // Bad input to the public API: a TypeError/RangeError naming the argument, the expected and
 // the received value, before any engine work; never a crash. Runs once per engine.
 import { describe, expect, it } from 'vitest';
-import { adam, dense, sequential, sgd, adamw, ShapeError } from '../../lib/index.js';
+import { adam, dense, losses, sequential, sgd, adamw, ShapeError } from '../../lib/index.js';
 import { engineNames } from '../helpers/engines.js';
 import { randomInputs, randomLabels } from '../helpers/data.js';
 
@@ -57,18 +57,18 @@ describe.each(engineNames())('%s engine rejects bad input', (engine) => {
   }
 
   const syncCases: [string, () => unknown, ErrorConstructor, RegExp][] = [
-    ['an unknown activation', () => dense(4, { activation: 'swishy' as never }), RangeError, /^dense\(options.activation\): expected one of 'linear', 'relu', 'softmax', received string "swishy"$/],
+    ['an unknown activation', () => dense(4, { activation: 'swishy' as never }), RangeError, /^dense\(options.activation\): expected one of 'linear', 'relu', 'sigmoid', .*'softmax', 'swish', received string "swishy"$/],
     ['a layer width of 0', () => dense(0), RangeError, /^dense\(units\): expected an integer in \[1, 16777216\], received 0$/],
     ['a negative layer width', () => dense(-5), RangeError, /received -5$/],
     ['a huge layer width', () => dense(2 ** 40), RangeError, /received 1099511627776$/],
     ['a parameter count beyond 2³⁰', () => sequential({ inputSize: 1 << 16, engine, layers: [dense(1 << 16), dense(2, { activation: 'softmax' })] }), RangeError, /^sequential\(options.layers\): expected at most 1073741824 parameters in all, received 4295163906$/],
     ['inputSize 0', () => sequential({ inputSize: 0, engine, layers: [dense(2)] }), RangeError, /^sequential\(options.inputSize\): expected an integer in \[1, 16777216\], received 0$/],
     ['no layers', () => sequential({ inputSize: 3, engine, layers: [] }), TypeError, /^sequential\(options.layers\): expected a non-empty array of layers/],
-    ['a layer that is not a layer', () => sequential({ inputSize: 3, engine, layers: [{} as never] }), TypeError, /^sequential\(options.layers\[0\]\): expected a layer made by dense\(\), received object$/],
-    ['softmax on a hidden layer', () => sequential({ inputSize: 3, engine, layers: [dense(3, { activation: 'softmax' }), dense(2)] }), RangeError, /expected softmax only on the last layer/],
+    ['a layer that is not a layer', () => sequential({ inputSize: 3, engine, layers: [{} as never] }), TypeError, /^sequential\(options.layers\[0\]\): expected a layer made by dense\(\), activation\(\), dropout\(\), batchNorm\(\) or layerNorm\(\), received object$/],
+    ['fromLogits with a softmax output', () => make().compile({ loss: losses.categoricalCrossentropy({ fromLogits: true }), optimizer: adam() }), RangeError, /^compile\(options.loss\): fromLogits expects raw scores, received a network whose last layer applies 'softmax'/],
     ['an unknown engine', () => sequential({ inputSize: 3, engine: 'gpu' as never, layers: [dense(2)] }), RangeError, /^sequential\(options.engine\): expected one of 'auto', 'native', 'js', received string "gpu"$/],
-    ['an unknown loss', () => make().compile({ loss: 'mse' as never, optimizer: adam() }), RangeError, /^compile\(options.loss\): expected one of 'categoricalCrossentropy', received string "mse"$/],
-    ['CE without a softmax output', () => { const m = sequential({ inputSize: 3, engine, layers: [dense(2)] }); m.compile({ loss: 'categoricalCrossentropy', optimizer: adam() }); }, RangeError, /expected a softmax last layer/],
+    ['an unknown loss', () => make().compile({ loss: 'crossEntropy' as never, optimizer: adam() }), RangeError, /^compile\(options.loss\): expected one of 'meanSquaredError', .*'poisson', received string "crossEntropy"$/],
+    ['CE without a softmax output', () => { const m = sequential({ inputSize: 3, engine, layers: [dense(2)] }); m.compile({ loss: 'categoricalCrossentropy', optimizer: adam() }); }, RangeError, /^compile\(options.loss\): expected probabilities \(a softmax last layer\) for 'categoricalCrossentropy', received a 'linear' last layer/],
     ['a missing optimizer', () => make().compile({ loss: 'categoricalCrossentropy' } as never), TypeError, /^compile\(options.optimizer\): expected an optimizer made by sgd\(\), adam\(\), … or lion\(\), received undefined$/],
     ['a negative learning rate', () => adam({ lr: -1 }), RangeError, /^adam\(options.lr\): expected a number > 0, received -1$/],
     ['a NaN learning rate', () => sgd({ lr: NaN }), RangeError, /^sgd\(options.lr\): expected a finite number, received NaN$/],
