@@ -1,4 +1,5 @@
 /** `downhill train`: the seed's network on the bundled MNIST digits, with a table per epoch. */
+import { isSecondOrder } from '../optim/second-order.js';
 import type { WriteStream } from 'node:tty';
 import { loadTrainingData } from './data-source.js';
 import { writeReport } from '../report/report.js';
@@ -95,7 +96,8 @@ export async function train(options: TrainOptions, out: NodeJS.WritableStream, e
   const started = performance.now();
   const history = await model.fit(trainX, trainY, {
     epochs: options.epochs,
-    batchSize: options.batchSize,
+    // L-BFGS, CG and Newton-CG take the whole training set per step.
+    batchSize: isSecondOrder(optimizer) && optimizer.fullBatch ? undefined : options.batchSize,
     shuffle: true,
     ...(options.validationSplit === undefined ? { validationData: [data.validation.x, data.validation.y] as [Float32Array, Int32Array] } : { validationSplit: options.validationSplit }),
     schedule,

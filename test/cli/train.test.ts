@@ -66,7 +66,7 @@ describe.each(engineNames())('downhill train --engine %s', (engine) => {
 describe('downhill command line errors', () => {
   it.each([
     [['--epochs', '0'], /--epochs: expected an integer in \[1, 100000\], received "0"/],
-    [['--optimizer', 'adamm'], /--optimizer: expected one of sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, radam, lion, received "adamm"/],
+    [['--optimizer', 'adamm'], /--optimizer: expected one of sgd, adam, adamw, adagrad, adadelta, rmsprop, adamax, nadam, radam, lion, lbfgs, conjugateGradient, newtonCg, kfac, received "adamm"/],
     [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum: not an option of adam \(it takes --beta1, --beta2, --eps, --amsgrad\)/],
     [['--optimizer', 'adam', '--beta1', '1'], /--beta1: expected a number in \[0, 1\), received 1/],
     [['--schedule', 'sine'], /--schedule: expected one of constant, step, multistep, exponential, polynomial, cosine, cosine-restarts, warmup-cosine, onecycle, cyclic, plateau, received "sine"/],
