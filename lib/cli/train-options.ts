@@ -35,6 +35,10 @@ const ACCEPTS: Record<string, (keyof OptimizerFlags)[]> = {
   nadam: ['beta1', 'beta2', 'eps'],
   radam: ['beta1', 'beta2', 'eps'],
   lion: ['beta1', 'beta2'],
+  lbfgs: [],
+  conjugateGradient: [],
+  newtonCg: [],
+  kfac: ['momentum'],
 };
 
 const flagName = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
