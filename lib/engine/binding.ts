@@ -6,22 +6,29 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OptimizerSpec, LayerSpec, LossName } from './engine.js';
+import type { OptimizerSpec, PlanSpec } from './engine.js';
 
-/** PlanSpec as the addon decodes it (layers, loss, optimizer, maxBatch, inputSize). */
-export interface RawPlanSpec {
-  inputSize: number;
-  maxBatch: number;
-  loss: LossName;
-  layers: LayerSpec[];
-  optimizer: OptimizerSpec;
-}
+/**
+ * PlanSpec as the addon decodes it: exactly engine.ts PlanSpec (inputSize, layers with every
+ * field of their kind, loss, optimizer, maxBatch, seed). The addon type- and range-checks
+ * every field (TypeError/RangeError naming the field path, e.g. `spec.layers[2].rate`).
+ */
+export type RawPlanSpec = PlanSpec;
 
+/**
+ * The addon's Plan. Targets are class indices (Int32Array; only for the losses in
+ * engine.ts LABEL_LOSSES, else TypeError) or target rows (Float32Array of n × outputs);
+ * weights are null or a Float32Array of one finite value >= 0 per row of x (RangeError
+ * otherwise). With batchNorm in the plan, a training batch of 1 row (trainSteps' batchSize 1
+ * or a last batch of 1; lossAndGrad with training over 1 row) or lossAndGrad with training
+ * over more than maxBatch rows is a RangeError before any work starts.
+ */
 export interface RawPlan {
   /** Resolves with steps completed (see Plan.trainSteps). Throws ERR_DOWNHILL_PLAN_BUSY while a job runs. */
   trainSteps(
     x: Float32Array,
     y: Int32Array | Float32Array,
+    weights: Float32Array | null,
     indices: Int32Array,
     batchSize: number,
     lrs: Float32Array,
@@ -31,7 +38,36 @@ export interface RawPlan {
   ): Promise<number>;
   predict(x: Float32Array, out: Float32Array): Promise<void>;
   predictSync(x: Float32Array, out: Float32Array): void;
-  lossAndGrad(x: Float32Array, y: Int32Array | Float32Array, indices: Int32Array): number;
+  /** Inference over every row of x (see Plan.evaluate), off the JS thread; outputs into out when given. */
+  evaluate(x: Float32Array, y: Int32Array | Float32Array, weights: Float32Array | null, out: Float32Array | null): Promise<{ loss: number; correct: number }>;
+  /**
+   * See Plan.lossAndGrad; `step` an integer >= 0. factorsA/factorsG (both or neither): K-FAC's
+   * Kronecker factors (LossAndGradOptions.factors), one Float32Array per dense layer, filled.
+   */
+  lossAndGrad(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    indices: Int32Array,
+    weights: Float32Array | null,
+    training: boolean,
+    step: number,
+    factorsA?: Float32Array[] | null,
+    factorsG?: Float32Array[] | null,
+  ): number;
+  /**
+   * See Plan.hessianVector: H·v into out (both Float32Arrays of the parameter count, not
+   * overlapping), by the R-operator; v outside the trainable ranges is ignored, out there is 0.
+   */
+  hessianVector(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    indices: Int32Array,
+    v: Float32Array,
+    out: Float32Array,
+    weights: Float32Array | null,
+    training: boolean,
+    step: number,
+  ): void;
   cancel(): void;
   dispose(): void;
 }

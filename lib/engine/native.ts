@@ -1,13 +1,13 @@
 /** The native engine: a thin adapter from the Plan interface to the raw addon. */
 import { DownhillError } from '../errors.js';
-import type { Arenas, Engine, EngineInfo, Plan, PlanSpec, TrainRequest, Targets } from './engine.js';
+import type { Arenas, Engine, EngineInfo, EvalResult, LossAndGradOptions, Plan, PlanSpec, TrainRequest, Targets } from './engine.js';
 import type { RawAddon, RawPlan } from './binding.js';
 
 class NativePlan implements Plan {
   constructor(private readonly raw: RawPlan) {}
 
   trainSteps(r: TrainRequest): Promise<number> {
-    return this.raw.trainSteps(r.x, r.y, r.indices, r.batchSize, r.lrs, r.stepStart, r.lossOut, r.correctOut);
+    return this.raw.trainSteps(r.x, r.y, r.weights ?? null, r.indices, r.batchSize, r.lrs, r.stepStart, r.lossOut, r.correctOut);
   }
   predict(x: Float32Array, out: Float32Array): Promise<void> {
     return this.raw.predict(x, out);
@@ -15,8 +15,15 @@ class NativePlan implements Plan {
   predictSync(x: Float32Array, out: Float32Array): void {
     this.raw.predictSync(x, out);
   }
-  lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array): number {
-    return this.raw.lossAndGrad(x, y, indices);
+  evaluate(x: Float32Array, y: Targets, weights: Float32Array | null, out: Float32Array | null): Promise<EvalResult> {
+    return this.raw.evaluate(x, y, weights ?? null, out ?? null);
+  }
+  lossAndGrad(x: Float32Array, y: Targets, indices: Int32Array, options: LossAndGradOptions = {}): number {
+    const f = options.factors;
+    return this.raw.lossAndGrad(x, y, indices, options.weights ?? null, options.training ?? true, options.step ?? 0, f ? f.a : null, f ? f.g : null);
+  }
+  hessianVector(x: Float32Array, y: Targets, indices: Int32Array, v: Float32Array, out: Float32Array, options: LossAndGradOptions = {}): void {
+    this.raw.hessianVector(x, y, indices, v, out, options.weights ?? null, options.training ?? true, options.step ?? 0);
   }
   cancel(): void {
     this.raw.cancel();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "binding/errors.h"
 
@@ -155,6 +156,103 @@ plan::OptimizerSpec decode_optimizer(const Napi::Value& v, const std::string& na
   return os;
 }
 
+namespace {
+
+// A finite number in a range, else TypeError / RangeError "<name>: expected a number in [0, 1), received 1".
+// lo/hi open or closed; `text` describes the range for the message.
+double number_in(const Napi::Value& v, const std::string& name, double lo, bool lo_open, double hi, bool hi_open,
+                 const char* text) {
+  if (!v.IsNumber()) throw_type(v.Env(), name + ": expected a number, received " + describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  const bool ok = std::isfinite(d) && (lo_open ? d > lo : d >= lo) && (hi_open ? d < hi : d <= hi);
+  if (!ok) throw_range(v.Env(), name + ": expected " + text + ", received " + describe(v).substr(7));
+  return d;
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double nonnegative(const Napi::Value& v, const std::string& name) {
+  return number_in(v, name, 0, false, kInf, true, "a finite number >= 0");
+}
+
+double positive(const Napi::Value& v, const std::string& name) {
+  return number_in(v, name, 0, true, kInf, true, "a finite number > 0");
+}
+
+// One of `names` (enum order), else TypeError / RangeError listing them.
+template <size_t N>
+size_t one_of(const Napi::Value& v, const std::string& name, const char* const (&names)[N]) {
+  const std::string s = string_arg(v, name);
+  for (size_t i = 0; i < N; ++i)
+    if (s == names[i]) return i;
+  std::string list;
+  for (size_t i = 0; i < N; ++i) list += (i ? ", '" : "'") + std::string(names[i]) + "'";
+  std::string shown = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+  throw_range(v.Env(), name + ": expected one of " + list + ", received '" + shown + "'");
+}
+
+const char* const kActivations[] = {"linear", "relu",     "sigmoid",  "tanh", "leakyRelu",   "elu",  "selu",
+                                    "gelu",   "geluTanh", "softplus", "silu", "hardSigmoid", "mish", "softmax"};
+const char* const kLayerKinds[] = {"dense", "activation", "dropout", "batchNorm", "layerNorm"};
+const char* const kLosses[] = {"meanSquaredError", "meanAbsoluteError", "huber", "binaryCrossentropy",
+                               "categoricalCrossentropy", "hinge", "squaredHinge", "categoricalHinge",
+                               "kullbackLeiblerDivergence", "logCosh", "poisson"};
+static_assert(sizeof(kActivations) / sizeof(kActivations[0]) == static_cast<size_t>(plan::Activation::kSoftmax) + 1,
+              "activation names follow the enum");
+static_assert(sizeof(kLosses) / sizeof(kLosses[0]) == static_cast<size_t>(plan::LossKind::kPoisson) + 1,
+              "loss names follow the enum");
+
+plan::Layer decode_layer(const Napi::Value& v, const std::string& name) {
+  const double kMax = static_cast<double>(plan::kMaxDim);
+  const Napi::Object o = object_arg(v, name);
+  plan::Layer l;
+  l.kind = static_cast<plan::LayerKind>(one_of(o.Get("kind"), name + ".kind", kLayerKinds));
+  l.inputs = integer_arg(o.Get("inputs"), name + ".inputs", 1, kMax);
+  l.units = integer_arg(o.Get("units"), name + ".units", 1, kMax);
+  auto field = [&](const char* key) { return o.Get(key); };
+  auto path = [&](const char* key) { return name + "." + key; };
+  switch (l.kind) {
+    case plan::LayerKind::kDense:
+    case plan::LayerKind::kActivation:
+      l.activation = static_cast<plan::Activation>(one_of(field("activation"), path("activation"), kActivations));
+      l.alpha = finite_arg(field("alpha"), path("alpha"));
+      if (l.kind == plan::LayerKind::kActivation) break;
+      l.use_bias = bool_arg(field("useBias"), path("useBias"));
+      l.trainable = bool_arg(field("trainable"), path("trainable"));
+      l.kernel_l1 = nonnegative(field("kernelL1"), path("kernelL1"));
+      l.kernel_l2 = nonnegative(field("kernelL2"), path("kernelL2"));
+      l.bias_l1 = nonnegative(field("biasL1"), path("biasL1"));
+      l.bias_l2 = nonnegative(field("biasL2"), path("biasL2"));
+      break;
+    case plan::LayerKind::kDropout:
+      l.rate = number_in(field("rate"), path("rate"), 0, false, 1, true, "a number in [0, 1)");
+      break;
+    case plan::LayerKind::kBatchNorm:
+      l.momentum = number_in(field("momentum"), path("momentum"), 0, false, 1, false, "a number in [0, 1]");
+      l.eps = positive(field("eps"), path("eps"));
+      l.trainable = bool_arg(field("trainable"), path("trainable"));
+      break;
+    case plan::LayerKind::kLayerNorm:
+      l.eps = positive(field("eps"), path("eps"));
+      l.trainable = bool_arg(field("trainable"), path("trainable"));
+      break;
+  }
+  return l;
+}
+
+plan::LossSpec decode_loss(const Napi::Value& v, const std::string& name) {
+  const Napi::Object o = object_arg(v, name);
+  plan::LossSpec loss;
+  loss.kind = static_cast<plan::LossKind>(one_of(o.Get("kind"), name + ".kind", kLosses));
+  loss.from_logits = bool_arg(o.Get("fromLogits"), name + ".fromLogits");
+  loss.label_smoothing =
+      number_in(o.Get("labelSmoothing"), name + ".labelSmoothing", 0, false, 1, false, "a number in [0, 1]");
+  loss.delta = positive(o.Get("delta"), name + ".delta");
+  return loss;
+}
+
+}  // namespace
+
 plan::Spec decode_spec(const Napi::Value& v, int threads) {
   Napi::Env env = v.Env();
   const Napi::Object o = object_arg(v, "spec");
@@ -162,11 +260,7 @@ plan::Spec decode_spec(const Napi::Value& v, int threads) {
   const double kMax = static_cast<double>(plan::kMaxDim);
   spec.input_size = integer_arg(o.Get("inputSize"), "spec.inputSize", 1, kMax);
   spec.max_batch = integer_arg(o.Get("maxBatch"), "spec.maxBatch", 1, kMax);
-
-  const std::string loss = string_arg(o.Get("loss"), "spec.loss");
-  if (loss != "categoricalCrossentropy")
-    throw_range(env, "spec.loss: expected 'categoricalCrossentropy', received '" + loss + "'");
-  spec.loss = plan::Loss::kCategoricalCrossentropy;
+  spec.seed = static_cast<uint32_t>(integer_arg(o.Get("seed"), "spec.seed", 0, 4294967295.0));
 
   const Napi::Value layers_v = o.Get("layers");
   if (!layers_v.IsArray()) throw_type(env, "spec.layers: expected an array, received " + describe(layers_v));
@@ -176,27 +270,10 @@ plan::Spec decode_spec(const Napi::Value& v, int threads) {
   if (n_layers > plan::kMaxLayers)
     throw_range(env, "spec.layers: expected at most " + std::to_string(plan::kMaxLayers) + " layers, received " +
                          std::to_string(n_layers));
-  for (uint32_t i = 0; i < n_layers; ++i) {
-    const std::string name = "spec.layers[" + std::to_string(i) + "]";
-    const Napi::Object lo = object_arg(layers.Get(i), name);
-    const std::string kind = string_arg(lo.Get("kind"), name + ".kind");
-    if (kind != "dense") throw_range(env, name + ".kind: expected 'dense', received '" + kind + "'");
-    plan::DenseLayer l;
-    l.inputs = integer_arg(lo.Get("inputs"), name + ".inputs", 1, kMax);
-    l.units = integer_arg(lo.Get("units"), name + ".units", 1, kMax);
-    const std::string act = string_arg(lo.Get("activation"), name + ".activation");
-    if (act == "linear") {
-      l.activation = plan::Activation::kLinear;
-    } else if (act == "relu") {
-      l.activation = plan::Activation::kRelu;
-    } else if (act == "softmax") {
-      l.activation = plan::Activation::kSoftmax;
-    } else {
-      throw_range(env, name + ".activation: expected one of 'linear', 'relu', 'softmax', received '" + act + "'");
-    }
-    spec.layers.push_back(l);
-  }
+  for (uint32_t i = 0; i < n_layers; ++i)
+    spec.layers.push_back(decode_layer(layers.Get(i), "spec.layers[" + std::to_string(i) + "]"));
 
+  spec.loss = decode_loss(o.Get("loss"), "spec.loss");
   spec.optimizer = decode_optimizer(o.Get("optimizer"), "spec.optimizer");
 
   const std::string err = plan::validate(spec, threads);

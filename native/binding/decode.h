@@ -35,8 +35,12 @@ bool bool_arg(const Napi::Value& v, const std::string& name);
 // amsgrad, clipNorm, clipValue optional. TypeError/RangeError naming `name`.field.
 plan::OptimizerSpec decode_optimizer(const Napi::Value& v, const std::string& name);
 
-// The PlanSpec object (TypeError for a missing or wrong-typed field, RangeError for a bad
-// value, including plan::validate's structural checks), before anything is allocated.
+// The PlanSpec object of lib/engine/engine.ts: inputSize, maxBatch, seed (uint32), layers of
+// every kind with all the fields of their kind, loss, optimizer. TypeError for a missing or
+// wrong-typed field, RangeError for a bad value ("spec.layers[2].rate: expected a number in
+// [0, 1), received 1"), including plan::validate's structural checks (layer chain, units =
+// inputs for non-dense layers, fromLogits against the loss and the last layer, sizes), all
+// before anything is allocated.
 plan::Spec decode_spec(const Napi::Value& v, int threads);
 
 }  // namespace dh::binding

@@ -1,6 +1,7 @@
 #include "binding/errors.h"
 
 #include <cstdio>
+#include <limits>
 
 namespace dh::binding {
 
@@ -25,6 +26,8 @@ const char* typed_array_name(napi_typedarray_type t) {
 
 std::string number_text(double d) {
   if (d != d) return "NaN";
+  if (d == std::numeric_limits<double>::infinity()) return "Infinity";
+  if (d == -std::numeric_limits<double>::infinity()) return "-Infinity";
   if (d == static_cast<double>(static_cast<long long>(d)) && d > -1e15 && d < 1e15)
     return std::to_string(static_cast<long long>(d));
   char buf[32];

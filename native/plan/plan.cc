@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/dropout.h"
+#include "kernels/norm.h"
 #include "kernels/ops.h"
 #include "runtime/thread_pool.h"
 
@@ -12,23 +14,72 @@ namespace {
 
 size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
+bool has_params(const Layer& l) {
+  return l.kind == LayerKind::kDense || l.kind == LayerKind::kBatchNorm || l.kind == LayerKind::kLayerNorm;
+}
+
 }  // namespace
 
 Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : spec_(spec), kt_(table) {
   const size_t L = spec_.layers.size();
-  dims_.push_back(spec_.input_size);
-  for (const auto& l : spec_.layers) {
-    w_off_.push_back(params_);
-    params_ += l.inputs * l.units + l.units;
-    dims_.push_back(l.units);
-  }
-  softmax_last_ = spec_.layers.back().activation == Activation::kSoftmax;
-
   const size_t B = spec_.max_batch;
-  size_t total = round16(B * dims_[0]) + round16(B);
-  for (size_t l = 0; l < L; ++l) total += 2 * round16(B * dims_[l + 1]);
-  if (!softmax_last_) total += round16(B * dims_[L]);
+  dims_.push_back(spec_.input_size);
+  ws_.resize(L);
+  size_t max_units = 1, reg_blocks = 0;
+  for (size_t l = 0; l < L; ++l) {
+    const Layer& ly = spec_.layers[l];
+    ws_[l].off = params_;
+    params_ += layer_param_count(ly);
+    dims_.push_back(ly.units);
+    max_units = std::max(max_units, ly.units);
+    if (has_params(ly) && ly.trainable && first_trainable_ < 0) first_trainable_ = static_cast<int>(l);
+    dense_index_.push_back(dense_count_);
+    if (ly.kind == LayerKind::kDense) {
+      if (first_dense_ < 0) first_dense_ = static_cast<int>(l);
+      ++dense_count_;
+    }
+    if (ly.kind == LayerKind::kDropout) {
+      ws_[l].threshold = kernels::dropout_threshold(ly.rate);
+      ws_[l].scale = static_cast<float>(1.0 / (1.0 - ly.rate));
+    }
+    if (ly.kind == LayerKind::kDense) {
+      const size_t w = ly.inputs * ly.units;
+      if (ly.kernel_l1 != 0 || ly.kernel_l2 != 0) {
+        reg_.push_back({ws_[l].off, w, ly.kernel_l1, ly.kernel_l2, ly.trainable});
+        reg_blocks = std::max(reg_blocks, kernels::reg_blocks(w));
+      }
+      if (ly.use_bias && (ly.bias_l1 != 0 || ly.bias_l2 != 0)) {
+        reg_.push_back({ws_[l].off + w, ly.units, ly.bias_l1, ly.bias_l2, ly.trainable});
+        reg_blocks = std::max(reg_blocks, kernels::reg_blocks(ly.units));
+      }
+    }
+  }
+  fused_ = loss_fused(spec_);
+  const LossKind lk = spec_.loss.kind;
+  theta_ = lk == LossKind::kHinge || lk == LossKind::kSquaredHinge || spec_.loss.from_logits ? 0.0f : 0.5f;
+  ranges_ = trainable_ranges(spec_);
+  size_t at = 0;
+  for (const Range& r : ranges_) {
+    if (r.first > at) frozen_.emplace_back(at, r.first);
+    at = r.second;
+  }
+  if (params_ > at) frozen_.emplace_back(at, params_);
+
+  // Workspace: float buffers, then double buffers.
+  const size_t max_dim = std::max(max_units, spec_.input_size);
+  size_t total = round16(B * dims_[0]) + round16(max_units) + 2 * round16(B) + round16(max_dim);
+  size_t dtotal = round16(reg_blocks);
+  for (size_t l = 0; l < L; ++l) {
+    const Layer& ly = spec_.layers[l];
+    const size_t n = B * ly.units;
+    total += 2 * round16(n);
+    const bool keeps_z = ly.kind == LayerKind::kDense && !kernels::act_backward_uses_output(ly.activation);
+    if (keeps_z || ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm) total += round16(n);
+    if (ly.kind == LayerKind::kBatchNorm) total += round16(ly.units), dtotal += 2 * round16(ly.units);
+    if (ly.kind == LayerKind::kLayerNorm) total += round16(B);
+  }
   mem_.reset(total);
+  dmem_.reset(dtotal);
   row_correct_.reset(B);
 
   float* p = mem_.data();
@@ -37,18 +88,41 @@ Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : s
     p += round16(n);
     return r;
   };
+  double* dp = dmem_.data();
+  auto dtake = [&dp](size_t n) {
+    double* r = dp;
+    dp += round16(n);
+    return r;
+  };
   xb_ = take(B * dims_[0]);
+  zeros_ = take(max_units);
   row_loss_ = take(B);
+  row_scale_ = take(B);
+  colbuf_ = take(max_dim);
+  reg_partials_ = dtake(reg_blocks);
   for (size_t l = 0; l < L; ++l) {
-    act_.push_back(take(B * dims_[l + 1]));
-    dz_.push_back(take(B * dims_[l + 1]));
+    const Layer& ly = spec_.layers[l];
+    const size_t n = B * ly.units;
+    ws_[l].out = take(n);
+    ws_[l].d = take(n);
+    const bool keeps_z = ly.kind == LayerKind::kDense && !kernels::act_backward_uses_output(ly.activation);
+    if (keeps_z || ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm) ws_[l].keep = take(n);
+    if (ly.kind == LayerKind::kBatchNorm) {
+      ws_[l].invstd = take(ly.units);
+      ws_[l].mean = dtake(ly.units);
+      ws_[l].var = dtake(ly.units);
+    }
+    if (ly.kind == LayerKind::kLayerNorm) ws_[l].invstd = take(B);
   }
-  if (!softmax_last_) probs_ = take(B * dims_[L]);
 
-  // GEMM shapes: forward (B × out × in), dW (in × out × B), dA (B × in × out).
-  const size_t max_dim = *std::max_element(dims_.begin(), dims_.end());
+  // GEMM shapes: forward (B × out × in), dW (in × out × B), dA (B × in × out); factors
+  // (in × in × B, out × out × B).
   gemm_ws_.reserve(kt_, std::max(B, max_dim), max_dim, threads);
   if (spec_.optimizer.clip_norm > 0) update_.reserve(params_);
+}
+
+void Plan::zero_frozen_grads(const Arenas& a) const {
+  for (const Range& r : frozen_) std::memset(a.grads + r.first, 0, (r.second - r.first) * sizeof(float));
 }
 
 void Plan::gather(const float* x, const int32_t* idx, size_t rows) {
@@ -56,106 +130,604 @@ void Plan::gather(const float* x, const int32_t* idx, size_t rows) {
   for (size_t r = 0; r < rows; ++r) std::memcpy(xb_ + r * d, x + static_cast<size_t>(idx[r]) * d, d * sizeof(float));
 }
 
-void Plan::forward(const Arenas& a, const float* in, size_t rows, float* last_out) {
+double Plan::weight_sum(const float* weights, const int32_t* idx, size_t rows) const {
+  double s = 0;
+  for (size_t r = 0; r < rows; ++r) s += static_cast<double>(weights[idx ? static_cast<size_t>(idx[r]) : r]);
+  return s;
+}
+
+void Plan::forward(const Arenas& a, const float* in, size_t rows, bool training, uint64_t step, size_t row0,
+                   bool fused_stop, float* last_out) {
   runtime::ThreadPool* pool = &runtime::pool();
   const size_t L = spec_.layers.size();
+  const float* x = in;
   for (size_t l = 0; l < L; ++l) {
-    const size_t din = dims_[l], dout = dims_[l + 1];
-    kernels::GemmArgs g;
-    g.m = rows, g.n = dout, g.k = din;
-    g.a = l == 0 ? in : act_[l - 1], g.lda = din;
-    g.b = a.params + w_off_[l], g.ldb = dout;
-    g.beta = 0.0f;
-    g.c = (l + 1 == L && last_out) ? last_out : act_[l], g.ldc = dout;
-    g.bias = g.b + din * dout;
-    g.epilogue = spec_.layers[l].activation == Activation::kRelu ? kernels::Epilogue::kBiasRelu
-                                                                 : kernels::Epilogue::kBias;
-    kernels::gemm(kt_, g, gemm_ws_, pool);
+    const Layer& ly = spec_.layers[l];
+    LayerWs& w = ws_[l];
+    const bool last = l + 1 == L;
+    float* y = last && last_out ? last_out : w.out;
+    const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
+    const float alpha = static_cast<float>(ly.alpha);
+    w.x = x;
+    switch (ly.kind) {
+      case LayerKind::kDense: {
+        const bool stop = last && fused_stop;
+        const bool relu = !stop && ly.activation == Activation::kRelu;
+        const bool keeps_z = !stop && w.keep != nullptr;
+        kernels::GemmArgs g;
+        g.m = rows, g.n = dout, g.k = din;
+        g.a = x, g.lda = din;
+        g.b = a.params + w.off, g.ldb = dout;
+        g.beta = 0.0f;
+        g.c = keeps_z ? w.keep : y, g.ldc = dout;
+        g.bias = ly.use_bias ? g.b + din * dout : zeros_;
+        g.epilogue = relu ? kernels::Epilogue::kBiasRelu
+                          : (ly.use_bias ? kernels::Epilogue::kBias : kernels::Epilogue::kNone);
+        kernels::gemm(kt_, g, gemm_ws_, pool);
+        if (!stop && !relu && ly.activation != Activation::kLinear)
+          kernels::activation_forward(pool, ly.activation, alpha, rows, dout, g.c, y);
+        break;
+      }
+      case LayerKind::kActivation:
+        if (!(last && fused_stop)) kernels::activation_forward(pool, ly.activation, alpha, rows, dout, x, y);
+        break;
+      case LayerKind::kDropout:
+        if (training) {
+          const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
+          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, x, y);
+        } else if (y == last_out) {
+          std::memcpy(y, x, n * sizeof(float));
+        } else {
+          y = const_cast<float*>(x);  // identity: the next layer reads the input rows
+        }
+        break;
+      case LayerKind::kBatchNorm: {
+        kernels::BatchNormForward f;
+        f.rows = rows, f.cols = dout, f.x = x, f.y = y, f.xhat = w.keep;
+        f.gamma = a.params + w.off, f.beta = f.gamma + dout;
+        f.eps = ly.eps;
+        f.training = training;
+        f.mean = w.mean, f.var = w.var;
+        f.running_mean = f.gamma + 2 * dout, f.running_var = f.gamma + 3 * dout;
+        f.invstd = w.invstd;
+        kernels::batchnorm_forward(pool, f);
+        break;
+      }
+      case LayerKind::kLayerNorm: {
+        kernels::LayerNormForward f;
+        f.rows = rows, f.cols = dout, f.x = x, f.y = y, f.xhat = w.keep, f.invstd = w.invstd;
+        f.gamma = a.params + w.off, f.beta = f.gamma + dout;
+        f.eps = ly.eps;
+        kernels::layernorm_forward(pool, f);
+        break;
+      }
+    }
+    w.y = y;
+    x = y;
   }
 }
 
-double Plan::loss(const Targets& y, const int32_t* idx, size_t rows, float grad_den, size_t* correct) {
+void Plan::loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, float grad_den, bool weighted) {
   const size_t L = spec_.layers.size();
-  const size_t classes = dims_[L];
-  kernels::CeTargets t;
+  const Layer& last = spec_.layers[L - 1];
+  LayerWs& w = ws_[L - 1];
+  kernels::LossTargets t;
   t.labels = y.labels;
-  t.probs = y.probs;
-  t.rows = idx;
-  kernels::CeOut o;
-  o.probs = softmax_last_ ? act_[L - 1] : probs_;  // logits → probabilities in place for softmax
-  o.dz = dz_[L - 1];
-  o.grad_den = grad_den;
-  o.row_loss = row_loss_;
-  o.row_correct = row_correct_.data();
-  o.argmax_on_probs = softmax_last_;
-  kernels::softmax_ce(&runtime::pool(), rows, classes, act_[L - 1], t, o);
-  // Fixed order, whatever the thread count.
+  t.rows = y.probs;
+  t.idx = idx;
+  kernels::LossArgs args;
+  args.kind = spec_.loss.kind;
+  args.logits = fused_ || spec_.loss.from_logits;
+  args.fused = fused_;
+  args.smoothing = static_cast<float>(spec_.loss.label_smoothing);
+  args.delta = static_cast<float>(spec_.loss.delta);
+  args.theta = theta_;
+  args.k = dims_[L];
+  // Fused: a dense layer's z is in its output rows (o overwrites it); an activation layer's
+  // z is its input.
+  args.z = fused_ ? (last.kind == LayerKind::kDense ? w.y : w.x) : nullptr;
+  args.o = w.y;
+  args.grad = grad ? w.d : nullptr;
+  args.grad_den = grad_den;
+  args.row_scale = weighted ? row_scale_ : nullptr;
+  args.row_loss = row_loss_;
+  args.row_correct = row_correct_.data();
+  kernels::loss(&runtime::pool(), rows, t, args);
+}
+
+double Plan::loss_sum(const float* weights, const int32_t* idx, size_t rows, size_t* correct) const {
   double sum = 0;
   size_t ok = 0;
   for (size_t r = 0; r < rows; ++r) {
-    sum += static_cast<double>(row_loss_[r]);
+    const double l = static_cast<double>(row_loss_[r]);
+    sum += weights ? static_cast<double>(weights[idx ? static_cast<size_t>(idx[r]) : r]) * l : l;
     ok += row_correct_.data()[r];
   }
-  *correct = ok;
+  *correct += ok;
   return sum;
 }
 
-void Plan::backward(const Arenas& a, const float* in, size_t rows, bool accumulate) {
+void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, bool accumulate,
+                    const Factors* factors, size_t count) {
   runtime::ThreadPool* pool = &runtime::pool();
-  for (size_t l = spec_.layers.size(); l-- > 0;) {
-    const size_t din = dims_[l], dout = dims_[l + 1];
-    float* dz = dz_[l];
-    if (spec_.layers[l].activation == Activation::kRelu) kernels::relu_backward(kt_, pool, rows * dout, act_[l], dz);
-    const float* w = a.params + w_off_[l];
-    float* gw = a.grads + w_off_[l];
-    float* gb = gw + din * dout;
-    // dW = A_prevᵀ · dZ
-    kernels::GemmArgs g;
-    g.trans_a = true;
-    g.m = din, g.n = dout, g.k = rows;
-    g.a = l == 0 ? in : act_[l - 1], g.lda = din;
-    g.b = dz, g.ldb = dout;
-    g.beta = accumulate ? 1.0f : 0.0f;
-    g.c = gw, g.ldc = dout;
-    kernels::gemm(kt_, g, gemm_ws_, pool);
-    // db = Σ_rows dZ
-    kernels::colsum(kt_, pool, rows, dout, dz, dout, gb, accumulate);
-    // dA_prev = dZ · Wᵀ (becomes dZ_prev after the previous layer's activation mask)
-    if (l > 0) {
-      kernels::GemmArgs h;
-      h.trans_b = true;
-      h.m = rows, h.n = din, h.k = dout;
-      h.a = dz, h.lda = dout;
-      h.b = w, h.ldb = dout;
-      h.beta = 0.0f;
-      h.c = dz_[l - 1], h.ldc = din;
-      kernels::gemm(kt_, h, gemm_ws_, pool);
+  const size_t L = spec_.layers.size();
+  int stop = first_trainable_;
+  if (factors && first_dense_ >= 0) stop = stop < 0 ? first_dense_ : std::min(stop, first_dense_);
+  if (stop < 0) return;
+  for (size_t l = L; l-- > static_cast<size_t>(stop);) {
+    const Layer& ly = spec_.layers[l];
+    LayerWs& w = ws_[l];
+    const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
+    const bool last = l + 1 == L;
+    const bool need_dx = l > static_cast<size_t>(stop);
+    float* dx = need_dx ? ws_[l - 1].d : nullptr;
+    float* g = w.d;
+    const float alpha = static_cast<float>(ly.alpha);
+    switch (ly.kind) {
+      case LayerKind::kDense: {
+        if (!(last && fused_)) {
+          if (ly.activation == Activation::kRelu) {
+            kernels::relu_backward(kt_, pool, n, w.y, g);
+          } else if (ly.activation != Activation::kLinear) {
+            kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.keep, w.y, g, g);
+          }
+        }
+        const float* wt = a.params + w.off;
+        if (factors) accumulate_factors(w.x, g, rows, din, dout, ly.use_bias, dense_index_[l], factors, count,
+                                        accumulate);
+        if (ly.trainable) {
+          float* gw = a.grads + w.off;
+          // dW = Xᵀ · dZ
+          kernels::GemmArgs gd;
+          gd.trans_a = true;
+          gd.m = din, gd.n = dout, gd.k = rows;
+          gd.a = w.x, gd.lda = din;
+          gd.b = g, gd.ldb = dout;
+          gd.beta = accumulate ? 1.0f : 0.0f;
+          gd.c = gw, gd.ldc = dout;
+          kernels::gemm(kt_, gd, gemm_ws_, pool);
+          // db = Σ_rows dZ
+          if (ly.use_bias) kernels::colsum(kt_, pool, rows, dout, g, dout, gw + din * dout, accumulate);
+        }
+        // dX = dZ · Wᵀ
+        if (dx) {
+          kernels::GemmArgs h;
+          h.trans_b = true;
+          h.m = rows, h.n = din, h.k = dout;
+          h.a = g, h.lda = dout;
+          h.b = wt, h.ldb = dout;
+          h.beta = 0.0f;
+          h.c = dx, h.ldc = din;
+          kernels::gemm(kt_, h, gemm_ws_, pool);
+        }
+        break;
+      }
+      case LayerKind::kActivation:
+        if (!dx) break;
+        if (last && fused_) {
+          std::memcpy(dx, g, n * sizeof(float));  // the loss gave the gradient w.r.t. z = x
+        } else {
+          kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.x, w.y, g, dx);
+        }
+        break;
+      case LayerKind::kDropout:
+        if (!dx) break;
+        if (training) {
+          const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
+          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, g, dx);
+        } else {
+          std::memcpy(dx, g, n * sizeof(float));
+        }
+        break;
+      case LayerKind::kBatchNorm: {
+        kernels::BatchNormBackward b;
+        b.rows = rows, b.cols = dout, b.dy = g, b.xhat = w.keep;
+        b.gamma = a.params + w.off, b.invstd = w.invstd;
+        b.training = training;
+        b.dx = dx;
+        if (ly.trainable) b.dgamma = a.grads + w.off, b.dbeta = b.dgamma + dout;
+        b.accumulate = accumulate;
+        kernels::batchnorm_backward(pool, b);
+        break;
+      }
+      case LayerKind::kLayerNorm: {
+        kernels::LayerNormBackward b;
+        b.rows = rows, b.cols = dout, b.dy = g, b.xhat = w.keep, b.invstd = w.invstd;
+        b.gamma = a.params + w.off;
+        b.dx = dx;
+        if (ly.trainable) b.dgamma = a.grads + w.off, b.dbeta = b.dgamma + dout;
+        b.accumulate = accumulate;
+        kernels::layernorm_backward(pool, b);
+        break;
+      }
     }
   }
 }
 
-void Plan::update(const Arenas& a, float lr, double t) {
-  apply_update(kt_, &runtime::pool(), spec_.optimizer, params_, a.params, a.grads, a.state, lr, t, update_);
+void Plan::accumulate_factors(const float* x, const float* dz, size_t rows, size_t din, size_t dout, bool bias,
+                              size_t di, const Factors* f, size_t count, bool accumulate) {
+  runtime::ThreadPool* pool = &runtime::pool();
+  const size_t d = din + (bias ? 1 : 0);
+  const float inv_n = static_cast<float>(1.0 / static_cast<double>(count));
+  float* A = f->a[di];
+  float* G = f->g[di];
+  kernels::GemmArgs ga;  // A (+)= (1/n)·XᵀX, top-left din × din
+  ga.trans_a = true;
+  ga.m = din, ga.n = din, ga.k = rows;
+  ga.alpha = inv_n;
+  ga.a = x, ga.lda = din;
+  ga.b = x, ga.ldb = din;
+  ga.beta = accumulate ? 1.0f : 0.0f;
+  ga.c = A, ga.ldc = d;
+  kernels::gemm(kt_, ga, gemm_ws_, pool);
+  if (bias) {  // the ā = [x; 1] row and column: (1/n)·Σ x, and n_rows/n in the corner
+    kernels::colsum(kt_, pool, rows, din, x, din, colbuf_, false);
+    for (size_t i = 0; i < din; ++i) {
+      const float v = colbuf_[i] * inv_n;
+      A[i * d + din] = accumulate ? A[i * d + din] + v : v;
+    }
+    const float corner = static_cast<float>(static_cast<double>(rows) / static_cast<double>(count));
+    A[din * d + din] = accumulate ? A[din * d + din] + corner : corner;
+  }
+  kernels::GemmArgs gg;  // G (+)= n·dZᵀdZ
+  gg.trans_a = true;
+  gg.m = dout, gg.n = dout, gg.k = rows;
+  gg.alpha = static_cast<float>(count);
+  gg.a = dz, gg.lda = dout;
+  gg.b = dz, gg.ldb = dout;
+  gg.beta = accumulate ? 1.0f : 0.0f;
+  gg.c = G, gg.ldc = dout;
+  kernels::gemm(kt_, gg, gemm_ws_, pool);
+}
+
+void Plan::finish_factors(const Factors* f, bool empty) {
+  size_t di = 0;
+  for (const Layer& ly : spec_.layers) {
+    if (ly.kind != LayerKind::kDense) continue;
+    const size_t da = ly.inputs + (ly.use_bias ? 1 : 0), dg = ly.units;
+    for (auto [m, d] : {std::pair<float*, size_t>(f->a[di], da), std::pair<float*, size_t>(f->g[di], dg)}) {
+      if (empty) {
+        std::memset(m, 0, d * d * sizeof(float));
+        continue;
+      }
+      for (size_t i = 0; i < d; ++i)
+        for (size_t j = i + 1; j < d; ++j) m[j * d + i] = m[i * d + j];
+    }
+    ++di;
+  }
+}
+
+void Plan::update_running_stats(const Arenas& a, size_t rows) {
+  const double n = static_cast<double>(rows);
+  for (size_t l = 0; l < spec_.layers.size(); ++l) {
+    const Layer& ly = spec_.layers[l];
+    if (ly.kind != LayerKind::kBatchNorm) continue;
+    const LayerWs& w = ws_[l];
+    const size_t u = ly.units;
+    float* rm = a.params + w.off + 2 * u;
+    float* rv = rm + u;
+    const double m = ly.momentum;
+    for (size_t j = 0; j < u; ++j) {
+      rm[j] = static_cast<float>((1.0 - m) * static_cast<double>(rm[j]) + m * w.mean[j]);
+      rv[j] = static_cast<float>((1.0 - m) * static_cast<double>(rv[j]) + m * (w.var[j] * n / (n - 1.0)));
+    }
+  }
+}
+
+double Plan::reg_loss(const Arenas& a) {
+  double total = 0;
+  for (const RegTerm& r : reg_)
+    total += kernels::reg_loss(&runtime::pool(), r.n, a.params + r.off, r.l1, r.l2, reg_partials_);
+  return total;
+}
+
+void Plan::reg_grads(const Arenas& a) {
+  for (const RegTerm& r : reg_) {
+    if (!r.grad) continue;
+    kernels::reg_grad(&runtime::pool(), r.n, a.params + r.off, static_cast<float>(r.l1), static_cast<float>(r.l2),
+                      a.grads + r.off);
+  }
+}
+
+void Plan::prepare_r() {
+  if (!r_.empty()) return;
+  const size_t L = spec_.layers.size(), B = spec_.max_batch;
+  size_t total = round16(B * dims_[0]), dtotal = 0;
+  for (const Layer& ly : spec_.layers) {
+    const size_t n = B * ly.units;
+    total += 2 * round16(n);
+    if (ly.kind == LayerKind::kDense || ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm)
+      total += round16(n);
+    if (ly.kind == LayerKind::kBatchNorm) dtotal += round16(ly.units);
+    if (ly.kind == LayerKind::kLayerNorm) dtotal += round16(B);
+  }
+  runtime::AlignedArray<float> mem(total);
+  runtime::AlignedArray<double> dmem(dtotal);
+  std::vector<LayerR> r(L);
+  float* p = mem.data();
+  auto take = [&p](size_t n) {
+    float* q = p;
+    p += round16(n);
+    return q;
+  };
+  double* dp = dmem.data();
+  r_input_ = take(B * dims_[0]);
+  for (size_t l = 0; l < L; ++l) {
+    const Layer& ly = spec_.layers[l];
+    const size_t n = B * ly.units;
+    r[l].out = take(n);
+    r[l].d = take(n);
+    if (ly.kind == LayerKind::kDense) r[l].z = take(n);
+    if (ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm) r[l].xhat = take(n);
+    if (ly.kind == LayerKind::kBatchNorm) r[l].rs = dp, dp += round16(ly.units);
+    if (ly.kind == LayerKind::kLayerNorm) r[l].rs = dp, dp += round16(B);
+  }
+  rmem_ = std::move(mem);
+  rdmem_ = std::move(dmem);
+  r_ = std::move(r);
+}
+
+void Plan::r_forward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, const float* v) {
+  runtime::ThreadPool* pool = &runtime::pool();
+  const size_t L = spec_.layers.size();
+  const float* rx = r_input_;
+  bool zero = true;
+  for (size_t l = 0; l < L; ++l) {
+    const Layer& ly = spec_.layers[l];
+    const LayerWs& w = ws_[l];
+    LayerR& r = r_[l];
+    const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
+    const bool last = l + 1 == L;
+    const bool stop = last && fused_;
+    const float alpha = static_cast<float>(ly.alpha);
+    r.x = rx;
+    r.x_zero = zero;
+    float* ry = r.out;
+    switch (ly.kind) {
+      case LayerKind::kDense: {
+        // R{z} = R{x}·W + x·V_W + V_b.
+        if (!zero) {
+          kernels::GemmArgs g;
+          g.m = rows, g.n = dout, g.k = din;
+          g.a = rx, g.lda = din;
+          g.b = a.params + w.off, g.ldb = dout;
+          g.c = r.z, g.ldc = dout;
+          kernels::gemm(kt_, g, gemm_ws_, pool);
+        }
+        if (ly.trainable) {
+          kernels::GemmArgs g;
+          g.m = rows, g.n = dout, g.k = din;
+          g.a = w.x, g.lda = din;
+          g.b = v + w.off, g.ldb = dout;
+          g.beta = zero ? 0.0f : 1.0f;
+          g.c = r.z, g.ldc = dout;
+          g.bias = ly.use_bias ? v + w.off + din * dout : nullptr;
+          g.epilogue = ly.use_bias ? kernels::Epilogue::kBias : kernels::Epilogue::kNone;
+          kernels::gemm(kt_, g, gemm_ws_, pool);
+        } else if (zero) {
+          std::memset(r.z, 0, n * sizeof(float));
+        }
+        // R{y} = f′(z)·R{z}: the activation's backward with g = R{z}.
+        if (!stop) kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.keep, w.y, r.z, ry);
+        zero = zero && !ly.trainable;
+        break;
+      }
+      case LayerKind::kActivation:
+        if (!stop) kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.x, w.y, rx, ry);
+        break;
+      case LayerKind::kDropout:
+        if (training) {
+          const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
+          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, rx, ry);
+        } else {
+          ry = const_cast<float*>(rx);
+        }
+        break;
+      case LayerKind::kBatchNorm:
+      case LayerKind::kLayerNorm: {
+        kernels::NormR nr;
+        nr.rows = rows, nr.cols = dout, nr.training = training;
+        nr.xhat = w.keep, nr.invstd = w.invstd;
+        nr.gamma = a.params + w.off;
+        if (ly.trainable) nr.vgamma = v + w.off, nr.vbeta = v + w.off + dout;
+        nr.rxhat = r.xhat, nr.rs = r.rs;
+        nr.rx = rx, nr.rout = ry;
+        if (ly.kind == LayerKind::kBatchNorm) {
+          kernels::batchnorm_rforward(pool, nr);
+        } else {
+          kernels::layernorm_rforward(pool, nr);
+        }
+        zero = zero && !ly.trainable;
+        break;
+      }
+    }
+    r.y = ry;
+    rx = ry;
+  }
+}
+
+void Plan::r_backward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, const float* v,
+                      float* out) {
+  runtime::ThreadPool* pool = &runtime::pool();
+  const size_t L = spec_.layers.size();
+  if (first_trainable_ < 0) return;
+  const size_t stop = static_cast<size_t>(first_trainable_);
+  for (size_t l = L; l-- > stop;) {
+    const Layer& ly = spec_.layers[l];
+    LayerWs& w = ws_[l];
+    LayerR& r = r_[l];
+    const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
+    const bool last = l + 1 == L;
+    float* dx = l > stop ? ws_[l - 1].d : nullptr;
+    float* rdx = l > stop ? r_[l - 1].d : nullptr;
+    float* g = w.d;
+    float* rg = r.d;
+    const float alpha = static_cast<float>(ly.alpha);
+    switch (ly.kind) {
+      case LayerKind::kDense: {
+        if (!(last && fused_)) {
+          // R{dz} = f″(z)·R{z}·g + f′(z)·R{g} (before g becomes dz), then dz = f′(z)·g.
+          kernels::activation_rbackward(pool, ly.activation, alpha, rows, dout, w.keep, w.y, r.z, r.y, g, rg, rg);
+          kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.keep, w.y, g, g);
+        }
+        const size_t off = w.off;
+        if (ly.trainable) {
+          // R{∂L/∂W} = R{x}ᵀ·dz + xᵀ·R{dz}; R{∂L/∂b} = Σ R{dz}.
+          kernels::GemmArgs gd;
+          gd.trans_a = true;
+          gd.m = din, gd.n = dout, gd.k = rows;
+          gd.beta = 1.0f;
+          gd.c = out + off, gd.ldc = dout;
+          gd.ldb = dout, gd.lda = din;
+          if (!r.x_zero) {
+            gd.a = r.x, gd.b = g;
+            kernels::gemm(kt_, gd, gemm_ws_, pool);
+          }
+          gd.a = w.x, gd.b = rg;
+          kernels::gemm(kt_, gd, gemm_ws_, pool);
+          if (ly.use_bias) kernels::colsum(kt_, pool, rows, dout, rg, dout, out + off + din * dout, true);
+        }
+        if (dx) {  // dx = dz·Wᵀ; R{dx} = R{dz}·Wᵀ + dz·V_Wᵀ
+          kernels::GemmArgs h;
+          h.trans_b = true;
+          h.m = rows, h.n = din, h.k = dout;
+          h.lda = dout, h.ldb = dout, h.ldc = din;
+          h.a = g, h.b = a.params + off, h.c = dx;
+          kernels::gemm(kt_, h, gemm_ws_, pool);
+          h.a = rg, h.c = rdx;
+          kernels::gemm(kt_, h, gemm_ws_, pool);
+          if (ly.trainable) {
+            h.a = g, h.b = v + off, h.beta = 1.0f;
+            kernels::gemm(kt_, h, gemm_ws_, pool);
+          }
+        }
+        break;
+      }
+      case LayerKind::kActivation:
+        if (!dx) break;
+        if (last && fused_) {
+          std::memcpy(dx, g, n * sizeof(float));
+          std::memcpy(rdx, rg, n * sizeof(float));
+        } else {
+          kernels::activation_rbackward(pool, ly.activation, alpha, rows, dout, w.x, w.y, r.x, r.y, g, rg, rdx);
+          kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.x, w.y, g, dx);
+        }
+        break;
+      case LayerKind::kDropout:
+        if (!dx) break;
+        if (training) {
+          const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
+          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, g, dx);
+          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, rg, rdx);
+        } else {
+          std::memcpy(dx, g, n * sizeof(float));
+          std::memcpy(rdx, rg, n * sizeof(float));
+        }
+        break;
+      case LayerKind::kBatchNorm:
+      case LayerKind::kLayerNorm: {
+        kernels::NormR nr;
+        nr.rows = rows, nr.cols = dout, nr.training = training;
+        nr.xhat = w.keep, nr.invstd = w.invstd;
+        nr.gamma = a.params + w.off;
+        if (ly.trainable) {
+          nr.vgamma = v + w.off, nr.vbeta = v + w.off + dout;
+          nr.hv_gamma = out + w.off, nr.hv_beta = out + w.off + dout;
+        }
+        nr.rxhat = r.xhat, nr.rs = r.rs;
+        nr.g = g, nr.rg = rg, nr.dx = dx, nr.rdx = rdx;
+        if (ly.kind == LayerKind::kBatchNorm) {
+          kernels::batchnorm_rbackward(pool, nr);
+        } else {
+          kernels::layernorm_rbackward(pool, nr);
+        }
+        break;
+      }
+    }
+  }
+}
+
+void Plan::hessian_vector(const Arenas& a, const float* x, const Targets& y, const int32_t* indices, size_t count,
+                          bool training, uint64_t step, const float* v, float* out) {
+  runtime::ScopedDenormalsFlush ftz;
+  std::memset(out, 0, params_ * sizeof(float));
+  const float* weights = y.weights;
+  double inv = 0;
+  if (weights) {
+    const double wsum = weight_sum(weights, indices, count);
+    inv = wsum > 0 ? 1.0 / wsum : 0.0;
+  }
+  const size_t L = spec_.layers.size();
+  const Layer& last = spec_.layers[L - 1];
+  for (size_t c0 = 0; c0 < count; c0 += spec_.max_batch) {
+    const size_t rows = std::min(spec_.max_batch, count - c0);
+    const int32_t* idx = indices + c0;
+    if (weights)
+      for (size_t r = 0; r < rows; ++r) row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
+    gather(x, idx, rows);
+    forward(a, xb_, rows, training, step, c0, fused_, nullptr);
+    r_forward(a, rows, training, step, c0, v);
+    loss(y, idx, rows, true, static_cast<float>(count), weights != nullptr);
+    // R{u}: the last layer's R{z} (fused: dense R{z}, an activation layer's R{input}) or R{o}.
+    const float* ru = fused_ ? (last.kind == LayerKind::kDense ? r_[L - 1].z : r_[L - 1].x) : r_[L - 1].y;
+    kernels::LossTargets t;
+    t.labels = y.labels, t.rows = y.probs, t.idx = idx;
+    kernels::LossArgs args;
+    args.kind = spec_.loss.kind;
+    args.logits = fused_ || spec_.loss.from_logits;
+    args.fused = fused_;
+    args.smoothing = static_cast<float>(spec_.loss.label_smoothing);
+    args.delta = static_cast<float>(spec_.loss.delta);
+    args.k = dims_[L];
+    args.o = ws_[L - 1].y;
+    args.grad_den = static_cast<float>(count);
+    args.row_scale = weights ? row_scale_ : nullptr;
+    kernels::loss_curvature(&runtime::pool(), rows, t, args, ru, r_[L - 1].d);
+    r_backward(a, rows, training, step, c0, v, out);
+  }
+  for (const Range& r : frozen_) std::memset(out + r.first, 0, (r.second - r.first) * sizeof(float));
+  for (const RegTerm& r : reg_) {
+    if (!r.grad || r.l2 == 0) continue;
+    const float two_l2 = static_cast<float>(2.0 * r.l2);
+    for (size_t i = r.off; i < r.off + r.n; ++i) out[i] += two_l2 * v[i];
+  }
 }
 
 size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::atomic<bool>& cancel) {
   runtime::ScopedDenormalsFlush ftz;
+  zero_frozen_grads(a);
+  const float* weights = req.y.weights;
   for (size_t i = 0; i < req.steps; ++i) {
     if (cancel.load(std::memory_order_relaxed)) return i;
     const size_t b0 = i * req.batch;
     const size_t rows = std::min(req.batch, req.count - b0);
     const int32_t* idx = req.indices + b0;
+    // t = stepStart + s + 1 (< 2^53: exact in double).
+    const double t = req.step_start + static_cast<double>(i) + 1.0;
+    const uint64_t step = static_cast<uint64_t>(t);
+    double wsum = 0;
+    if (weights) {
+      wsum = weight_sum(weights, idx, rows);
+      const double inv = wsum > 0 ? 1.0 / wsum : 0.0;
+      for (size_t r = 0; r < rows; ++r)
+        row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
+    }
     gather(req.x, idx, rows);
-    forward(a, xb_, rows, nullptr);
+    forward(a, xb_, rows, true, step, 0, fused_, nullptr);
+    loss(req.y, idx, rows, true, static_cast<float>(rows), weights != nullptr);
     size_t correct = 0;
-    const double sum = loss(req.y, idx, rows, static_cast<float>(rows), &correct);
-    const float mean = static_cast<float>(sum / static_cast<double>(rows));
+    const double sum = loss_sum(weights, idx, rows, &correct);
+    const double data = weights ? (wsum > 0 ? sum / wsum : 0.0) : sum / static_cast<double>(rows);
+    const float mean = static_cast<float>(reg_.empty() ? data : data + reg_loss(a));
     req.loss_out[i] = mean;
     req.correct_out[i] = static_cast<int32_t>(correct);
     if (!std::isfinite(mean)) return i;
-    backward(a, xb_, rows, false);
+    update_running_stats(a, rows);
+    backward(a, rows, true, step, 0, false);
+    reg_grads(a);
     // (Seam for data-parallel training: an attached collective would allreduce a.grads here.)
-    update(a, req.lrs[i], req.step_start + static_cast<double>(i) + 1.0);
+    apply_update(kt_, &runtime::pool(), spec_.optimizer, params_, ranges_.data(), ranges_.size(), a.params, a.grads,
+                 a.state, req.lrs[i], t, update_);
   }
   return req.steps;
 }
@@ -166,26 +738,69 @@ bool Plan::predict(const Arenas& a, const float* x, size_t rows, float* out, con
   for (size_t r0 = 0; r0 < rows; r0 += spec_.max_batch) {
     if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     const size_t n = std::min(spec_.max_batch, rows - r0);
-    float* o = out + r0 * dl;
-    forward(a, x + r0 * d0, n, o);
-    if (softmax_last_) kernels::softmax(&runtime::pool(), n, dl, o);
+    forward(a, x + r0 * d0, n, false, 0, 0, false, out + r0 * dl);
   }
   return true;
 }
 
-double Plan::loss_and_grad(const Arenas& a, const float* x, const Targets& y, const int32_t* indices, size_t count) {
+bool Plan::evaluate(const Arenas& a, const float* x, const Targets& y, size_t rows, float* out,
+                    const std::atomic<bool>* cancel, EvalResult* result) {
   runtime::ScopedDenormalsFlush ftz;
+  const size_t d0 = dims_[0], dl = dims_.back();
+  double sum = 0, wsum = 0;
+  size_t correct = 0;
+  for (size_t r0 = 0; r0 < rows; r0 += spec_.max_batch) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return false;
+    const size_t n = std::min(spec_.max_batch, rows - r0);
+    forward(a, x + r0 * d0, n, false, 0, 0, fused_, out ? out + r0 * dl : nullptr);
+    Targets t;
+    t.labels = y.labels ? y.labels + r0 : nullptr;
+    t.probs = y.probs ? y.probs + r0 * dl : nullptr;
+    t.weights = y.weights ? y.weights + r0 : nullptr;
+    loss(t, nullptr, n, false, 1.0f, false);
+    sum += loss_sum(t.weights, nullptr, n, &correct);
+    if (t.weights) wsum += weight_sum(t.weights, nullptr, n);
+  }
+  const double data =
+      y.weights ? (wsum > 0 ? sum / wsum : 0.0) : (rows > 0 ? sum / static_cast<double>(rows) : 0.0);
+  result->loss = reg_.empty() ? data : data + reg_loss(a);
+  result->correct = correct;
+  return true;
+}
+
+double Plan::loss_and_grad(const Arenas& a, const float* x, const Targets& y, const int32_t* indices, size_t count,
+                           bool training, uint64_t step, const Factors* factors) {
+  runtime::ScopedDenormalsFlush ftz;
+  zero_frozen_grads(a);
+  if (count == 0) {  // the regularization term and its gradient only
+    std::memset(a.grads, 0, params_ * sizeof(float));
+    if (factors) finish_factors(factors, true);
+    reg_grads(a);
+    return reg_.empty() ? 0.0 : reg_loss(a);
+  }
+  const float* weights = y.weights;
+  double wsum = 0, inv = 0;
+  if (weights) {
+    wsum = weight_sum(weights, indices, count);
+    inv = wsum > 0 ? 1.0 / wsum : 0.0;
+  }
   double sum = 0;
+  size_t correct = 0;
   for (size_t c0 = 0; c0 < count; c0 += spec_.max_batch) {
     const size_t rows = std::min(spec_.max_batch, count - c0);
     const int32_t* idx = indices + c0;
+    if (weights)
+      for (size_t r = 0; r < rows; ++r) row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
     gather(x, idx, rows);
-    forward(a, xb_, rows, nullptr);
-    size_t correct = 0;
-    sum += loss(y, idx, rows, static_cast<float>(count), &correct);
-    backward(a, xb_, rows, c0 > 0);
+    forward(a, xb_, rows, training, step, c0, fused_, nullptr);
+    loss(y, idx, rows, true, static_cast<float>(count), weights != nullptr);
+    sum += loss_sum(weights, idx, rows, &correct);
+    backward(a, rows, training, step, c0, c0 > 0, factors, count);
   }
-  return sum / static_cast<double>(count);
+  if (factors) finish_factors(factors, false);
+  reg_grads(a);
+  const double data = weights ? (wsum > 0 ? sum / wsum : 0.0) : sum / static_cast<double>(count);
+  return reg_.empty() ? data : data + reg_loss(a);
 }
 
 }  // namespace dh::plan

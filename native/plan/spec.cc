@@ -21,7 +21,55 @@ std::string layer_field(size_t i, const char* field) {
   return "spec.layers[" + std::to_string(i) + "]." + field;
 }
 
+const char* kind_name(LayerKind k) {
+  switch (k) {
+    case LayerKind::kDense: return "dense";
+    case LayerKind::kActivation: return "activation";
+    case LayerKind::kDropout: return "dropout";
+    case LayerKind::kBatchNorm: return "batchNorm";
+    case LayerKind::kLayerNorm: return "layerNorm";
+  }
+  return "?";
+}
+
 }  // namespace
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return "linear";
+    case Activation::kRelu: return "relu";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh: return "tanh";
+    case Activation::kLeakyRelu: return "leakyRelu";
+    case Activation::kElu: return "elu";
+    case Activation::kSelu: return "selu";
+    case Activation::kGelu: return "gelu";
+    case Activation::kGeluTanh: return "geluTanh";
+    case Activation::kSoftplus: return "softplus";
+    case Activation::kSilu: return "silu";
+    case Activation::kHardSigmoid: return "hardSigmoid";
+    case Activation::kMish: return "mish";
+    case Activation::kSoftmax: return "softmax";
+  }
+  return "?";
+}
+
+const char* loss_name(LossKind k) {
+  switch (k) {
+    case LossKind::kMeanSquaredError: return "meanSquaredError";
+    case LossKind::kMeanAbsoluteError: return "meanAbsoluteError";
+    case LossKind::kHuber: return "huber";
+    case LossKind::kBinaryCrossentropy: return "binaryCrossentropy";
+    case LossKind::kCategoricalCrossentropy: return "categoricalCrossentropy";
+    case LossKind::kHinge: return "hinge";
+    case LossKind::kSquaredHinge: return "squaredHinge";
+    case LossKind::kCategoricalHinge: return "categoricalHinge";
+    case LossKind::kKullbackLeiblerDivergence: return "kullbackLeiblerDivergence";
+    case LossKind::kLogCosh: return "logCosh";
+    case LossKind::kPoisson: return "poisson";
+  }
+  return "?";
+}
 
 size_t state_slots(const OptimizerSpec& opt) {
   using K = OptimizerSpec::Kind;
@@ -39,14 +87,65 @@ size_t state_slots(const OptimizerSpec& opt) {
   return 0;
 }
 
+size_t layer_param_count(const Layer& l) {
+  switch (l.kind) {
+    case LayerKind::kDense: return l.inputs * l.units + (l.use_bias ? l.units : 0);
+    case LayerKind::kBatchNorm: return 4 * l.units;
+    case LayerKind::kLayerNorm: return 2 * l.units;
+    default: return 0;
+  }
+}
+
 size_t param_count(const Spec& spec) {
   size_t total = 0;
-  for (const auto& l : spec.layers) total += l.inputs * l.units + l.units;
+  for (const auto& l : spec.layers) total += layer_param_count(l);
   return total;
 }
 
 size_t output_size(const Spec& spec) {
   return spec.layers.empty() ? spec.input_size : spec.layers.back().units;
+}
+
+std::vector<std::pair<size_t, size_t>> trainable_ranges(const Spec& spec) {
+  std::vector<std::pair<size_t, size_t>> ranges;
+  auto push = [&](size_t start, size_t end) {
+    if (end <= start) return;
+    if (!ranges.empty() && ranges.back().second == start) {
+      ranges.back().second = end;
+    } else {
+      ranges.emplace_back(start, end);
+    }
+  };
+  size_t offset = 0;
+  for (const auto& l : spec.layers) {
+    const size_t n = layer_param_count(l);
+    if ((l.kind == LayerKind::kDense || l.kind == LayerKind::kLayerNorm) && l.trainable) push(offset, offset + n);
+    if (l.kind == LayerKind::kBatchNorm && l.trainable) push(offset, offset + 2 * l.units);
+    offset += n;
+  }
+  return ranges;
+}
+
+Activation last_activation(const Spec& spec) {
+  if (spec.layers.empty()) return Activation::kLinear;
+  const Layer& l = spec.layers.back();
+  return l.kind == LayerKind::kDense || l.kind == LayerKind::kActivation ? l.activation : Activation::kLinear;
+}
+
+bool loss_fused(const Spec& spec) {
+  const Activation a = last_activation(spec);
+  return (spec.loss.kind == LossKind::kBinaryCrossentropy && a == Activation::kSigmoid) ||
+         (spec.loss.kind == LossKind::kCategoricalCrossentropy && a == Activation::kSoftmax);
+}
+
+bool loss_takes_labels(LossKind k) {
+  return k == LossKind::kCategoricalCrossentropy || k == LossKind::kCategoricalHinge;
+}
+
+bool has_batchnorm(const Spec& spec) {
+  for (const auto& l : spec.layers)
+    if (l.kind == LayerKind::kBatchNorm) return true;
+  return false;
 }
 
 std::string validate(const Spec& spec, int threads) {
@@ -64,22 +163,29 @@ std::string validate(const Spec& spec, int threads) {
   size_t params = 0;
   size_t floats = spec.max_batch * spec.input_size;  // gathered input (both <= 2^24: no overflow)
   for (size_t i = 0; i < spec.layers.size(); ++i) {
-    const DenseLayer& l = spec.layers[i];
+    const Layer& l = spec.layers[i];
     if (l.units < 1 || l.units > kMaxDim)
       return layer_field(i, "units") + ": expected an integer in " + range + ", received " + std::to_string(l.units);
     if (l.inputs != prev)
       return layer_field(i, "inputs") + ": expected " + std::to_string(prev) +
              (i == 0 ? " (spec.inputSize)" : " (the previous layer's units)") + ", received " +
              std::to_string(l.inputs);
-    if (l.activation == Activation::kSoftmax && i + 1 != spec.layers.size())
-      return layer_field(i, "activation") + ": expected 'linear' or 'relu' ('softmax' only on the last layer), "
-             "received 'softmax'";
-    size_t w, layer_params, act;
-    if (!mul_ok(l.inputs, l.units, &w) || !add_ok(w, l.units, &layer_params) ||
-        !add_ok(params, layer_params, &params) || params > kMaxArenaFloats)
+    if (l.kind != LayerKind::kDense && l.units != l.inputs)
+      return layer_field(i, "units") + ": expected " + std::to_string(l.inputs) + " (a " + kind_name(l.kind) +
+             " layer has as many units as inputs), received " + std::to_string(l.units);
+    size_t w = 0, layer_params = 0, act = 0;
+    bool ok = true;
+    if (l.kind == LayerKind::kDense) {
+      ok = mul_ok(l.inputs, l.units, &w) && add_ok(w, l.use_bias ? l.units : 0, &layer_params);
+    } else {
+      layer_params = layer_param_count(l);  // units <= 2^24: no overflow
+    }
+    if (!ok || !add_ok(params, layer_params, &params) || params > kMaxArenaFloats)
       return "spec.layers: expected at most " + std::to_string(kMaxArenaFloats) +
              " parameters in total, received more at layer " + std::to_string(i);
-    if (!mul_ok(spec.max_batch, l.units, &act) || !mul_ok(act, 3, &act) || !add_ok(floats, act, &floats))
+    // Output, gradient and one kept buffer (z or x̂) per layer, plus per-feature scratch.
+    if (!mul_ok(spec.max_batch, l.units, &act) || !mul_ok(act, 3, &act) || !add_ok(floats, act, &floats) ||
+        !add_ok(floats, 8 * l.units, &floats))
       return "spec.maxBatch: expected activations of maxBatch rows to fit in memory, received " +
              std::to_string(spec.max_batch);
     prev = l.units;
@@ -93,6 +199,19 @@ std::string validate(const Spec& spec, int threads) {
   if (state_slots(spec.optimizer) * params > kMaxArenaFloats)
     return "spec.optimizer: expected the optimizer state (" + std::to_string(state_slots(spec.optimizer)) +
            " × " + std::to_string(params) + " values) to fit in one Float32Array";
+
+  const LossSpec& loss = spec.loss;
+  if (loss.from_logits) {
+    if (loss.kind != LossKind::kBinaryCrossentropy && loss.kind != LossKind::kCategoricalCrossentropy &&
+        loss.kind != LossKind::kPoisson)
+      return std::string("spec.loss.fromLogits: expected false (only binaryCrossentropy, categoricalCrossentropy "
+                         "and poisson take logits) for the ") +
+             loss_name(loss.kind) + " loss, received true";
+    const Activation a = last_activation(spec);
+    if (a == Activation::kSigmoid || a == Activation::kSoftmax)
+      return std::string("spec.loss.fromLogits: expected false with a ") + activation_name(a) +
+             " last layer (its outputs are probabilities, not logits), received true";
+  }
   return "";
 }
 

@@ -23,12 +23,31 @@ double nadam_product(const OptimizerSpec& o, double t, UpdateScratch& s) {
   return s.nadam_mu_product;
 }
 
+// The kernel over every range (state slots at the same offsets).
+template <class Step>
+void over_ranges(runtime::ThreadPool* pool, kernels::OptimizerKernel<Step> kernel, const Range* ranges, size_t count,
+                 float* params, const float* grads, const kernels::Slots& st, const Step& s) {
+  for (size_t i = 0; i < count; ++i) {
+    const size_t b = ranges[i].first, len = ranges[i].second - ranges[i].first;
+    kernels::Slots o;
+    for (int k = 0; k < 3; ++k) o.p[k] = st.p[k] ? st.p[k] + b : nullptr;
+    kernels::optimizer_update(pool, kernel, len, params + b, grads + b, o, s);
+  }
+}
+
 }  // namespace
 
 void UpdateScratch::reserve(size_t n) { partials.resize(kernels::sum_squares_blocks(n)); }
 
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& o, size_t n,
                   float* params, const float* grads, float* state, float lr, double t, UpdateScratch& scratch) {
+  const Range all(0, n);
+  apply_update(kt, pool, o, n, &all, 1, params, grads, state, lr, t, scratch);
+}
+
+void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& o, size_t n,
+                  const Range* ranges, size_t count, float* params, const float* grads, float* state, float lr,
+                  double t, UpdateScratch& scratch) {
   using K = OptimizerSpec::Kind;
   kernels::GradClip clip{};
   clip.scale = 1.0f;
@@ -62,7 +81,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.wd = f(wd);
       s.nesterov = o.nesterov;
       s.first = t == 1.0;
-      kernels::optimizer_update(pool, kt.f32_sgd_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_sgd_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdam: {
@@ -79,7 +98,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.decay = f(1.0 - lrd * wd);
       s.decoupled = o.decoupled;
       s.amsgrad = o.amsgrad;
-      kernels::optimizer_update(pool, kt.f32_adam_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_adam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdagrad: {
@@ -88,7 +107,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.clr = f(lrd / (1.0 + (t - 1.0) * o.lr_decay));
       s.eps = f(o.eps);
       s.wd = f(wd);
-      kernels::optimizer_update(pool, kt.f32_adagrad_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_adagrad_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdadelta: {
@@ -99,7 +118,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omr = f(1.0 - o.rho);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      kernels::optimizer_update(pool, kt.f32_adadelta_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_adadelta_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kRmsprop: {
@@ -118,7 +137,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       size_t k = 1;
       if (o.momentum != 0) r.p[1] = st.p[k++];
       if (o.centered) r.p[2] = st.p[k++];
-      kernels::optimizer_update(pool, kt.f32_rmsprop_update, n, params, grads, r, s);
+      over_ranges(pool, kt.f32_rmsprop_update, ranges, count, params, grads, r, s);
       return;
     }
     case K::kAdamax: {
@@ -130,7 +149,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.b2 = f(o.beta2);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      kernels::optimizer_update(pool, kt.f32_adamax_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_adamax_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kNadam: {
@@ -148,7 +167,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.bc2 = f(1.0 - std::pow(o.beta2, t));
       s.eps = f(o.eps);
       s.wd = f(wd);
-      kernels::optimizer_update(pool, kt.f32_nadam_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_nadam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kRadam: {
@@ -170,7 +189,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omb2 = f(1.0 - o.beta2);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      kernels::optimizer_update(pool, kt.f32_radam_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_radam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kLion: {
@@ -183,7 +202,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omb2 = f(1.0 - o.beta2);
       s.wd = f(wd);
       s.decay = f(1.0 - lrd * wd);
-      kernels::optimizer_update(pool, kt.f32_lion_update, n, params, grads, st, s);
+      over_ranges(pool, kt.f32_lion_update, ranges, count, params, grads, st, s);
       return;
     }
   }

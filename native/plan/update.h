@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "kernels/table.h"
@@ -24,8 +25,17 @@ struct UpdateScratch {
   void reserve(size_t n);
 };
 
-// One optimizer step t (from 1) with learning rate lr over n parameters; state holds
-// state_slots(opt) × n floats (slot k at state + k·n).
+using Range = std::pair<size_t, size_t>;  // [start, end) of the arena
+
+// One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
+// holds state_slots(opt) × n floats (slot k at state + k·n). Only the `count` ranges are
+// updated (params and state); the clipping norm is over the whole gradient arena (the plan
+// keeps gradients outside the ranges at 0).
+void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,
+                  const Range* ranges, size_t count, float* params, const float* grads, float* state, float lr,
+                  double t, UpdateScratch& scratch);
+
+// The same over the whole arena (one range [0, n)).
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,
                   float* params, const float* grads, float* state, float lr, double t, UpdateScratch& scratch);
 

@@ -6,8 +6,11 @@
 //   1. GEMM, every ISA this CPU runs, a grid of shapes × transposes × epilogues, on private
 //      pools of 2, 3, 4 and 7 threads (also two callers on one pool at once): bitwise equal
 //      to the single-threaded result.
-//   2. Two Plans trained at once from two std::threads on the process pool: bitwise equal
-//      to the same Plans trained one after the other, and to a workspace for one thread.
+//   2. Three Plans (two MLPs; a catalog network with every layer kind, weights, dropout,
+//      batchNorm, layerNorm, a frozen layer) trained at once from three std::threads on the
+//      process pool, then predict, evaluate, lossAndGrad (with K-FAC factors) and a
+//      Hessian-vector product: bitwise equal to the same Plans run one after the other, and to
+//      a workspace for one thread.
 //      Prints "plan-hash <isa> <hex>" lines: scripts/test-tsan.sh compares them across
 //      DOWNHILL_THREADS=1, 3, 4 (one pool per process), i.e. against single-threaded runs.
 //   3. JobThreads + JobRegistry: jobs posted from two threads, env-teardown shutdown while
@@ -150,8 +153,13 @@ plan::Spec make_spec(size_t in, size_t hidden, size_t out, bool adam) {
   plan::Spec s;
   s.input_size = in;
   s.max_batch = 24;
-  s.layers = {{in, hidden, plan::Activation::kRelu}, {hidden, hidden / 2, plan::Activation::kRelu},
-              {hidden / 2, out, plan::Activation::kSoftmax}};
+  auto dense = [](size_t i, size_t o, plan::Activation a) {
+    plan::Layer l;
+    l.inputs = i, l.units = o, l.activation = a;
+    return l;
+  };
+  s.layers = {dense(in, hidden, plan::Activation::kRelu), dense(hidden, hidden / 2, plan::Activation::kRelu),
+              dense(hidden / 2, out, plan::Activation::kSoftmax)};
   if (adam) {
     s.optimizer.kind = plan::OptimizerSpec::Kind::kAdam;
     s.optimizer.clip_norm = 1.0;
@@ -163,6 +171,34 @@ plan::Spec make_spec(size_t in, size_t hidden, size_t out, bool adam) {
   return s;
 }
 
+// Every layer kind (wide enough that activations, dropout and the norms split over the pool),
+// label smoothing, regularization, a frozen layer; trained with per-row weights.
+plan::Spec make_catalog_spec(size_t in, size_t out) {
+  plan::Spec s;
+  s.input_size = in;
+  s.max_batch = 24;
+  s.seed = 77;
+  auto layer = [](plan::LayerKind k, size_t i, size_t o, plan::Activation a = plan::Activation::kLinear) {
+    plan::Layer l;
+    l.kind = k, l.inputs = i, l.units = o, l.activation = a;
+    return l;
+  };
+  using K = plan::LayerKind;
+  using A = plan::Activation;
+  plan::Layer d0 = layer(K::kDense, in, 512, A::kGelu);
+  d0.kernel_l2 = 1e-3, d0.bias_l1 = 1e-4;
+  plan::Layer drop = layer(K::kDropout, 512, 512);
+  drop.rate = 0.25;
+  plan::Layer frozen = layer(K::kDense, 512, 256, A::kTanh);
+  frozen.trainable = false;
+  s.layers = {d0, layer(K::kBatchNorm, 512, 512), drop, frozen, layer(K::kLayerNorm, 256, 256),
+              layer(K::kActivation, 256, 256, A::kMish), layer(K::kDense, 256, out, A::kSoftmax)};
+  s.loss.label_smoothing = 0.1;
+  s.optimizer.kind = plan::OptimizerSpec::Kind::kAdam;
+  s.optimizer.clip_norm = 1.0;
+  return s;
+}
+
 Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspace_threads, uint32_t seed) {
   const size_t pc = plan::param_count(spec);
   const size_t in = spec.input_size, out = plan::output_size(spec), rows = 200;
@@ -170,7 +206,16 @@ Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspa
   r.params.resize(pc);
   Rng rng(seed);
   for (float& v : r.params) v = 0.2f * rng.next();
-  std::vector<float> grads(pc), x(rows * in);
+  {  // batchNorm's running variance starts at 1
+    size_t off = 0;
+    for (const auto& l : spec.layers) {
+      if (l.kind == plan::LayerKind::kBatchNorm)
+        for (size_t j = 0; j < l.units; ++j) r.params[off + 3 * l.units + j] = 1.0f;
+      off += plan::layer_param_count(l);
+    }
+  }
+  std::vector<float> grads(pc), x(rows * in), weights(rows);
+  for (size_t i = 0; i < rows; ++i) weights[i] = static_cast<float>(i % 5) * 0.5f;
   r.state.assign(plan::state_slots(spec.optimizer) * pc, 0.0f);
   for (float& v : x) v = rng.next();
   std::vector<int32_t> labels(rows), idx(rows * 3);
@@ -187,6 +232,7 @@ Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspa
   plan::TrainRequest req;
   req.x = x.data();
   req.y.labels = labels.data();
+  if (spec.seed != 0) req.y.weights = weights.data();
   req.indices = idx.data();
   req.count = idx.size();
   req.batch = batch;
@@ -200,6 +246,31 @@ Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspa
   std::vector<float> pred(rows * out);
   p.predict(a, x.data(), rows, pred.data(), &cancel);
   r.loss.insert(r.loss.end(), pred.begin(), pred.end());  // predictions take part in the comparison
+  plan::EvalResult ev;
+  p.evaluate(a, x.data(), req.y, rows, pred.data(), &cancel, &ev);
+  r.loss.push_back(static_cast<float>(ev.loss));
+  // K-FAC factors and a Hessian-vector product from the same passes.
+  std::vector<std::vector<float>> fa, fg;
+  for (const auto& l : spec.layers) {
+    if (l.kind != plan::LayerKind::kDense) continue;
+    const size_t d = l.inputs + (l.use_bias ? 1 : 0);
+    fa.emplace_back(d * d);
+    fg.emplace_back(l.units * l.units);
+  }
+  std::vector<float*> pa, pg;
+  for (auto& m : fa) pa.push_back(m.data());
+  for (auto& m : fg) pg.push_back(m.data());
+  plan::Factors factors;
+  factors.a = pa.data(), factors.g = pg.data();
+  r.loss.push_back(static_cast<float>(p.loss_and_grad(a, x.data(), req.y, idx.data(), 20, true, 5, &factors)));
+  r.loss.insert(r.loss.end(), grads.begin(), grads.end());
+  for (const auto& m : fa) r.loss.insert(r.loss.end(), m.begin(), m.end());
+  for (const auto& m : fg) r.loss.insert(r.loss.end(), m.begin(), m.end());
+  std::vector<float> v(pc), hv(pc);
+  for (float& e : v) e = rng.next();
+  p.prepare_r();
+  p.hessian_vector(a, x.data(), req.y, idx.data(), 20, true, 5, v.data(), hv.data());
+  r.loss.insert(r.loss.end(), hv.begin(), hv.end());
   return r;
 }
 
@@ -216,28 +287,35 @@ void test_plans() {
   for (runtime::Isa isa : runtime::available_isas()) {
     const kernels::KernelTable* t = runtime::table_for(isa);
     const plan::Spec sa = make_spec(40, 64, 10, true), sb = make_spec(23, 48, 7, false);
+    const plan::Spec sc = make_catalog_spec(40, 6);
     // One after the other, workspace for one thread (GEMMs single-threaded).
-    const Trained ra = train(*t, sa, 1, 1), rb = train(*t, sb, 1, 2);
+    const Trained ra = train(*t, sa, 1, 1), rb = train(*t, sb, 1, 2), rc = train(*t, sc, 1, 3);
     // One after the other, workspace for the whole pool.
-    const Trained pa = train(*t, sa, threads, 1), pb = train(*t, sb, threads, 2);
-    // At once, from two threads.
-    Trained ca, cb;
+    const Trained pa = train(*t, sa, threads, 1), pb = train(*t, sb, threads, 2), pc = train(*t, sc, threads, 3);
+    // At once, from three threads.
+    Trained ca, cb, cc;
     std::thread ta([&] { ca = train(*t, sa, threads, 1); });
     std::thread tb([&] { cb = train(*t, sb, threads, 2); });
+    std::thread tc([&] { cc = train(*t, sc, threads, 3); });
     ta.join();
     tb.join();
+    tc.join();
     const std::string name = runtime::isa_name(isa);
-    if (!same(ra, pa) || !same(rb, pb)) fail("plan " + name + ": pool workspace differs from one-thread workspace");
-    if (!same(ra, ca) || !same(rb, cb)) fail("plan " + name + ": concurrent training differs from sequential");
+    if (!same(ra, pa) || !same(rb, pb) || !same(rc, pc))
+      fail("plan " + name + ": pool workspace differs from one-thread workspace");
+    if (!same(ra, ca) || !same(rb, cb) || !same(rc, cc)) fail("plan " + name + ": concurrent training differs from sequential");
     uint64_t h = fnv(ra.params.data(), ra.params.size());
     h = fnv(ra.state.data(), ra.state.size(), h);
     h = fnv(ra.loss.data(), ra.loss.size(), h);
     h = fnv(rb.params.data(), rb.params.size(), h);
     h = fnv(rb.state.data(), rb.state.size(), h);
     h = fnv(rb.loss.data(), rb.loss.size(), h);
+    h = fnv(rc.params.data(), rc.params.size(), h);
+    h = fnv(rc.state.data(), rc.state.size(), h);
+    h = fnv(rc.loss.data(), rc.loss.size(), h);
     std::printf("plan-hash %s %016llx\n", name.c_str(), static_cast<unsigned long long>(h));
   }
-  std::printf("plans: pool of %d threads, two plans at once\n", threads);
+  std::printf("plans: pool of %d threads, three plans at once\n", threads);
 }
 
 // ---------------------------------------------------------------------------------------

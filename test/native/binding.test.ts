@@ -10,8 +10,8 @@ const script = fileURLToPath(new URL('../fixtures/raw-binding-case.cjs', import.
 const loads = loadAddon().addon !== undefined;
 
 describe.runIf(loads)('raw binding rejects bad input without crashing', () => {
-  const names: string[] = loads ? JSON.parse(execFileSync(process.execPath, [script, '--list'], { encoding: 'utf8' })) : [];
-  it.each(names)('%s', (name) => {
+  const list: [string, [string, string] | null][] = loads ? JSON.parse(execFileSync(process.execPath, [script, '--list'], { encoding: 'utf8' })) : [];
+  it.each(list)('%s', (name, expected) => {
     const r = spawnSync(process.execPath, [script, name], { encoding: 'utf8', timeout: 20_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
@@ -19,5 +19,9 @@ describe.runIf(loads)('raw binding rejects bad input without crashing', () => {
     expect(out.threw).toBe(true);
     expect(['TypeError', 'RangeError', 'Error']).toContain(out.name);
     expect(out.message.length).toBeGreaterThan(10);
+    if (expected) {
+      expect(out.name).toBe(expected[0]);
+      expect(out.message).toContain(expected[1]);
+    }
   });
 });
