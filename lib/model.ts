@@ -306,8 +306,10 @@ export class Sequential {
       const yData = targets.labels ?? targets.targets!;
       const weights = rowWeights(sampleWeight, classWeight, targets, data.n, this.outputSize);
       const every = o.progressEvery === undefined ? undefined : checkInteger('fit(options.progressEvery)', o.progressEvery, 1);
-      source = arraySource(this.pinned(data.x, x), this.pinned(yData, y), weights, data.n, batchSize, shuffle, this.seed, every);
-      arrays = { x: this.pinned(data.x, x), y: this.pinned(yData, y), weights, n: data.n, shuffle };
+      const xs = this.pinned(data.x, x);
+      const ys = this.pinned(yData, y);
+      source = arraySource(xs, ys, weights, data.n, batchSize, shuffle, this.seed, every);
+      arrays = { x: xs, y: ys, weights, n: data.n, shuffle };
     }
     const epochs = epochsValue === undefined ? 1 : checkInteger('fit(options.epochs)', epochsValue, 0, 1e9);
     const callbacks = this.checkCallbacks(cbValue, onEpochEnd);
