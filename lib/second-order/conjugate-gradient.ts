@@ -50,7 +50,7 @@ export class ConjugateGradient {
     let evaluations = 1;
     this.funcEvals++;
     let gMax = vec.maxAbs(g);
-    const report = (reason: StepReport['reason'], iterations: number): StepReport => ({ initialLoss, loss, gradMaxAbs: gMax, iterations, evaluations, reason });
+    const report = (reason: StepReport['reason'], iterations: number): StepReport => ({ initialLoss, loss, gradMaxAbs: gMax, gradNorm: Math.sqrt(vec.dot(g, g)), iterations, evaluations, reason });
     for (let iter = 1; iter <= s.maxIter; iter++) {
       if (gMax <= s.toleranceGrad) return report('toleranceGrad', iter - 1);
       this.nIter++;

@@ -105,7 +105,7 @@ export class Kfac {
     vec.scale(s.momentum, buf);
     vec.axpy(nu, update, buf);
     for (const [start, end] of this.ranges) vec.axpy(-s.lr, buf.subarray(start, end), x.subarray(start, end));
-    return { initialLoss: loss, loss, gradMaxAbs: vec.maxAbs(grad), iterations: 1, evaluations: 1, reason: 'maxIter' };
+    return { initialLoss: loss, loss, gradMaxAbs: vec.maxAbs(grad), gradNorm: Math.sqrt(vec.dot(grad, grad)), iterations: 1, evaluations: 1, reason: 'maxIter' };
   }
 
   private mixFactors(): void {

@@ -24,8 +24,10 @@ export interface StepReport {
   initialLoss: number;
   /** Loss at the parameters the step ended on (when known: the last evaluation). */
   loss: number;
-  /** max |g| at the end. */
+  /** max |g| at the end (of the last gradient evaluated). */
   gradMaxAbs: number;
+  /** ‖g‖₂ at the end. */
+  gradNorm: number;
   iterations: number;
   evaluations: number;
   /** Why the step ended. */
@@ -60,7 +62,7 @@ export class Lbfgs {
     let currentEvals = 1;
     this.funcEvals++;
     let gMax = vec.maxAbs(g);
-    const report = (reason: StepReport['reason'], iterations: number): StepReport => ({ initialLoss, loss, gradMaxAbs: gMax, iterations, evaluations: currentEvals, reason });
+    const report = (reason: StepReport['reason'], iterations: number): StepReport => ({ initialLoss, loss, gradMaxAbs: gMax, gradNorm: Math.sqrt(vec.dot(g, g)), iterations, evaluations: currentEvals, reason });
     if (gMax <= s.toleranceGrad) return report('toleranceGrad', 0);
 
     const d = (this.d ??= like(x));

@@ -43,6 +43,7 @@ export async function runSecondOrderFit(job: SecondOrderJob): Promise<History> {
     let iterations = 0;
     let evaluations = 0;
     let gradMaxAbs = 0;
+    let gradNorm = 0;
     for (const [b, indices] of batches.entries()) {
       if (signal?.aborted) throw new AbortError('fit was aborted', { cause: signal.reason });
       const report = await job.method.step(job.objectiveFor(indices, counters.steps + 1, signal), job.vec);
@@ -53,6 +54,7 @@ export async function runSecondOrderFit(job: SecondOrderJob): Promise<History> {
       iterations += report.iterations;
       evaluations += report.evaluations;
       gradMaxAbs = Math.max(gradMaxAbs, report.gradMaxAbs);
+      gradNorm = Math.max(gradNorm, report.gradNorm);
       const progress = { epoch: epoch + 1, step: b + 1, stepsPerEpoch: batches.length, loss: lossSum / rows };
       for (const cb of job.callbacks) {
         cb.onProgress?.(progress);
@@ -61,7 +63,7 @@ export async function runSecondOrderFit(job: SecondOrderJob): Promise<History> {
     }
     const accuracy = await job.trainAccuracy();
     const v = job.validate ? await job.validate() : undefined;
-    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / rows, accuracy, lr: job.lr, seconds: 0, gradMaxAbs, iterations, evaluations };
+    const log: EpochLog = { epoch: epoch + 1, loss: lossSum / rows, accuracy, lr: job.lr, seconds: 0, gradMaxAbs, gradNorm, iterations, evaluations };
     if (v) for (const [key, value] of Object.entries(v)) log[`val${key[0].toUpperCase()}${key.slice(1)}`] = value;
     log.seconds = (performance.now() - started) / 1000;
     history.epochs.push(log);
