@@ -67,7 +67,9 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const weights = model.getWeights().map((w) => ({ ...w, data: take(w.name, w.shape) }));
   const slots = model.optimizerSlots;
   const compiled = Boolean(field(m, 'compile'));
-  const needed = weights.length * (1 + slots) + (model.preprocess ? 2 : 0);
+  const savedMethod = (field(m, 'compile') as { methodState?: { scalars?: unknown; vectors?: unknown } } | null)?.methodState;
+  const methodVectors = Array.isArray(savedMethod?.vectors) ? (savedMethod.vectors as unknown[]) : [];
+  const needed = weights.length * (1 + slots) + (model.preprocess ? 2 : 0) + methodVectors.length;
   if (byName.size !== needed) {
     throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold ${byName.size} tensors, the model needs ${needed}`);
   }
@@ -92,6 +94,20 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       throw bad('has no valid "counters" { epochs, steps }');
     }
     model.restoreTrainingState(state, { epochs: epochs as number, steps: steps as number });
+    if (savedMethod) {
+      const vectors: Record<string, Float32Array> = {};
+      for (const key of methodVectors) {
+        if (typeof key !== 'string') throw bad('has an optimizer methodState vector name that is not a string');
+        const t = byName.get(`optimizer/state/${key}`);
+        if (!t) throw new CheckpointError('ERR_DOWNHILL_CHECKPOINT_MISMATCH', manifest, `the weights hold no tensor 'optimizer/state/${key}'`);
+        vectors[key] = t.data;
+      }
+      try {
+        model.restoreMethodState({ scalars: (savedMethod.scalars ?? {}) as Record<string, number>, vectors });
+      } catch (err) {
+        throw bad(`holds an optimizer state the optimizer rejects: ${(err as Error).message}`, err);
+      }
+    }
     if (optimizer && savedSchedule !== undefined) {
       // Held by the optimizer until the next fit hands it a schedule object of the same kind.
       try {

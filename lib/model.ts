@@ -16,6 +16,7 @@ import { runFit } from './train/fit.js';
 import { runSecondOrderFit } from './train/fit-second-order.js';
 import { isSecondOrder, type SecondOrderOptimizer } from './optim/second-order.js';
 import { vectorsFor } from './second-order/engine-vectors.js';
+import type { MethodState } from './second-order/state.js';
 import { lrSource, takeRows, validationRows, verboseCallback } from './train/options.js';
 import type { Schedule } from './schedules/index.js';
 import { arraySource, streamSource, type EpochSource } from './train/sources.js';
@@ -501,6 +502,10 @@ export class Sequential {
         }
       }
     }
+    const methodState = compiled && isSecondOrder(compiled.optimizer) ? compiled.optimizer.methodState() : null;
+    if (methodState) {
+      for (const [key, v] of Object.entries(methodState.vectors)) tensors.push({ name: `optimizer/state/${key}`, shape: [v.length], data: Float32Array.from(v) });
+    }
     if (this.preprocess) {
       tensors.push({ name: 'preprocess/shift', shape: [this.inputSize], data: this.preprocess.shift.slice() });
       tensors.push({ name: 'preprocess/scale', shape: [this.inputSize], data: this.preprocess.scale.slice() });
@@ -517,11 +522,20 @@ export class Sequential {
             optimizer: { name: compiled.optimizer.name, lr: compiled.optimizer.lr, spec: isSecondOrder(compiled.optimizer) ? compiled.optimizer.settings : compiled.optimizer.spec },
             // The learning-rate schedule's position (e.g. reduceLrOnPlateau's best and patience count).
             schedule: compiled.optimizer.stateDict().schedule ?? null,
+            // A second-order method's numbers (its vectors are the optimizer/state/* tensors).
+            ...(methodState ? { methodState: { scalars: methodState.scalars, vectors: Object.keys(methodState.vectors) } } : {}),
           }
         : null,
       counters: { ...this.counters },
     };
     return { model, tensors };
+  }
+
+  /** @internal Used by loadModel: restores a second-order method's saved state. */
+  restoreMethodState(state: MethodState): void {
+    const compiled = this.checkCompiled('restoreMethodState');
+    if (!isSecondOrder(compiled.optimizer)) throw new TypeError('restoreMethodState: the model is not compiled with a second-order optimizer');
+    compiled.optimizer.method({ layers: this.layerSpecs }).importState(state, this.params.length);
   }
 
   /**

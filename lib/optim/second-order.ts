@@ -16,6 +16,7 @@ import { NewtonCg, type NewtonCgSettings } from '../second-order/newton-cg.js';
 import type { StepReport } from '../second-order/lbfgs.js';
 import type { Objective } from '../second-order/objective.js';
 import type { Vectors } from '../second-order/vectors.js';
+import type { MethodState } from '../second-order/state.js';
 
 export type SecondOrderKind = 'lbfgs' | 'conjugateGradient' | 'newtonCg' | 'kfac';
 
@@ -27,6 +28,10 @@ export interface MethodContext {
 /** One method instance: its state carries over between steps (and is saved with the model). */
 export interface SecondOrderMethod {
   step(objective: Objective, vec: Vectors): Promise<StepReport>;
+  /** Everything later steps depend on (saved with the model). */
+  exportState(): MethodState;
+  /** Restores exportState's result for a model of n parameters (TypeError when it does not fit). */
+  importState(state: MethodState, n: number): void;
 }
 
 export interface SecondOrderOptimizer extends Optimizer {
@@ -43,6 +48,8 @@ export interface SecondOrderOptimizer extends Optimizer {
   method(context: MethodContext): SecondOrderMethod;
   /** @internal Starts over (compile). */
   reset(): void;
+  /** @internal The method's state when it has run (for checkpoints), else null. */
+  methodState(): MethodState | null;
 }
 
 /** The engine plan's update is never used by these optimizers: a plain SGD spec with no state. */
@@ -73,6 +80,9 @@ class SecondOrderImpl implements SecondOrderOptimizer {
   }
   reset(): void {
     this.instance = undefined;
+  }
+  methodState(): MethodState | null {
+    return this.instance ? this.instance.exportState() : null;
   }
   stateDict(): OptimizerStateDict {
     return { name: this.name, lr: this.lr, spec: { ...this.spec }, step: 0, slots: {} };

@@ -9,6 +9,7 @@ import type { Objective } from './objective.js';
 import { LineSearchScratch, strongWolfe } from './line-search.js';
 import { like, type Vector, type Vectors } from './vectors.js';
 import type { StepReport } from './lbfgs.js';
+import { scalar, vector, type MethodState } from './state.js';
 
 export type CgVariant = 'polakRibiere' | 'fletcherReeves' | 'hestenesStiefel';
 
@@ -96,5 +97,27 @@ export class ConjugateGradient {
       if (vec.maxAbs(d) * Math.abs(r.t) <= s.toleranceChange || Math.abs(loss - previousLoss) < s.toleranceChange) return report('toleranceChange', iter);
     }
     return report('maxIter', s.maxIter);
+  }
+
+  exportState(): MethodState {
+    const vectors: Record<string, Vector> = {};
+    if (this.started && this.gPrev && this.d) {
+      vectors.gPrev = this.gPrev.slice();
+      vectors.d = this.d.slice();
+    }
+    return { scalars: { started: this.started ? 1 : 0, sinceRestart: this.sinceRestart, tPrev: this.tPrev, slopePrev: this.slopePrev, nIter: this.nIter, funcEvals: this.funcEvals }, vectors };
+  }
+
+  importState(state: MethodState, n: number): void {
+    this.started = scalar(state, 'started') === 1;
+    this.sinceRestart = scalar(state, 'sinceRestart');
+    this.tPrev = scalar(state, 'tPrev');
+    this.slopePrev = scalar(state, 'slopePrev');
+    this.nIter = scalar(state, 'nIter');
+    this.funcEvals = scalar(state, 'funcEvals');
+    if (this.started) {
+      this.gPrev = vector(state, 'gPrev', n).slice();
+      this.d = vector(state, 'd', n).slice();
+    }
   }
 }

@@ -13,6 +13,7 @@ import { layerOffsets, trainableRanges } from '../engine/engine.js';
 import type { Objective } from './objective.js';
 import type { StepReport } from './lbfgs.js';
 import { like, type Vector, type Vectors } from './vectors.js';
+import { scalar, vector, type MethodState } from './state.js';
 
 export interface KfacSettings {
   lr: number;
@@ -106,6 +107,35 @@ export class Kfac {
     vec.axpy(nu, update, buf);
     for (const [start, end] of this.ranges) vec.axpy(-s.lr, buf.subarray(start, end), x.subarray(start, end));
     return { initialLoss: loss, loss, gradMaxAbs: vec.maxAbs(grad), gradNorm: Math.sqrt(vec.dot(grad, grad)), iterations: 1, evaluations: 1, reason: 'maxIter' };
+  }
+
+  exportState(): MethodState {
+    const vectors: Record<string, Vector> = {};
+    if (this.momentumBuffer) vectors.momentumBuffer = this.momentumBuffer.slice();
+    if (this.haveFactors) {
+      this.blocks.forEach((b, i) => {
+        vectors[`a.${i}`] = b.a.slice();
+        vectors[`g.${i}`] = b.g.slice();
+        vectors[`aInv.${i}`] = b.aInv.slice();
+        vectors[`gInv.${i}`] = b.gInv.slice();
+      });
+    }
+    return { scalars: { steps: this.steps, haveFactors: this.haveFactors ? 1 : 0, inverseFailures: this.inverseFailures }, vectors };
+  }
+
+  importState(state: MethodState, n: number): void {
+    this.steps = scalar(state, 'steps');
+    this.haveFactors = scalar(state, 'haveFactors') === 1;
+    this.inverseFailures = scalar(state, 'inverseFailures');
+    this.momentumBuffer = 'momentumBuffer' in state.vectors ? vector(state, 'momentumBuffer', n).slice() : null;
+    if (this.haveFactors) {
+      this.blocks.forEach((b, i) => {
+        b.a.set(vector(state, `a.${i}`, b.a.length));
+        b.g.set(vector(state, `g.${i}`, b.g.length));
+        b.aInv.set(vector(state, `aInv.${i}`, b.aInv.length));
+        b.gInv.set(vector(state, `gInv.${i}`, b.gInv.length));
+      });
+    }
   }
 
   private mixFactors(): void {

@@ -8,6 +8,7 @@
 import type { Objective } from './objective.js';
 import { LineSearchScratch, strongWolfe } from './line-search.js';
 import { like, type Vector, type Vectors } from './vectors.js';
+import { scalar, vector, type MethodState } from './state.js';
 
 export interface LbfgsSettings {
   lr: number;
@@ -137,6 +138,36 @@ export class Lbfgs {
   /** Curvature pairs currently held. */
   get historyLength(): number {
     return this.dirs.length;
+  }
+
+  /** Everything a later step depends on (PyTorch's state dict: d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss, n_iter, func_evals). */
+  exportState(): MethodState {
+    const vectors: Record<string, Vector> = {};
+    if (this.d) vectors.d = this.d.slice();
+    if (this.prevGrad) vectors.prevFlatGrad = this.prevGrad.slice();
+    this.dirs.forEach((v, i) => (vectors[`oldDirs.${i}`] = v.slice()));
+    this.stps.forEach((v, i) => (vectors[`oldStps.${i}`] = v.slice()));
+    const scalars: Record<string, number> = { t: this.t, hDiag: this.hDiag, prevLoss: this.prevLoss, nIter: this.nIter, funcEvals: this.funcEvals, history: this.dirs.length };
+    this.ro.forEach((r, i) => (scalars[`ro.${i}`] = r));
+    return { scalars, vectors };
+  }
+
+  importState(state: MethodState, n: number): void {
+    const history = scalar(state, 'history');
+    if (!Number.isInteger(history) || history < 0 || history > this.settings.historySize) throw new TypeError(`optimizer state: 'history' must be an integer in [0, ${this.settings.historySize}]`);
+    this.t = scalar(state, 't');
+    this.hDiag = scalar(state, 'hDiag');
+    this.prevLoss = scalar(state, 'prevLoss');
+    this.nIter = scalar(state, 'nIter');
+    this.funcEvals = scalar(state, 'funcEvals');
+    this.d = 'd' in state.vectors ? vector(state, 'd', n).slice() : null;
+    this.prevGrad = 'prevFlatGrad' in state.vectors ? vector(state, 'prevFlatGrad', n).slice() : null;
+    this.dirs.length = this.stps.length = this.ro.length = 0;
+    for (let i = 0; i < history; i++) {
+      this.dirs.push(vector(state, `oldDirs.${i}`, n).slice());
+      this.stps.push(vector(state, `oldStps.${i}`, n).slice());
+      this.ro.push(scalar(state, `ro.${i}`));
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import type { Objective } from './objective.js';
 import { LineSearchScratch, strongWolfe } from './line-search.js';
 import { like, type Vector, type Vectors } from './vectors.js';
 import type { StepReport } from './lbfgs.js';
+import { scalar, type MethodState } from './state.js';
 
 export interface NewtonCgSettings {
   lr: number;
@@ -123,5 +124,16 @@ export class NewtonCg {
       rr = rrNext;
     }
     return pAp;
+  }
+
+  exportState(): MethodState {
+    return { scalars: { damping: this.damping, nIter: this.nIter, funcEvals: this.funcEvals, hessianProducts: this.hessianProducts }, vectors: {} };
+  }
+
+  importState(state: MethodState): void {
+    this.damping = scalar(state, 'damping');
+    this.nIter = scalar(state, 'nIter');
+    this.funcEvals = scalar(state, 'funcEvals');
+    this.hessianProducts = scalar(state, 'hessianProducts');
   }
 }

@@ -1,7 +1,10 @@
 // Second-order methods through the engines: convex problems solved to tight gradient norms,
 // the methods agreeing on the optimum, K-FAC's factors, hybrids, and misuse refused.
-import { describe, expect, it } from 'vitest';
-import { adam, conjugateGradient, dense, kfac, l2, lbfgs, newtonCg, sequential } from '../../lib/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adam, conjugateGradient, dense, kfac, l2, lbfgs, loadModel, newtonCg, sequential, type Optimizer } from '../../lib/index.js';
 import { JsPlan } from '../../lib/engine/js/plan.js';
 import { paramCount, type PlanSpec } from '../../lib/engine/engine.js';
 import { Lbfgs } from '../../lib/second-order/lbfgs.js';
@@ -171,6 +174,39 @@ describe.each(engineNames())('%s engine: second-order optimizers in fit', (engin
     model.compile({ loss: 'binaryCrossentropy', optimizer: lbfgs({ miniBatch: true }) });
     await expect(model.fit(data.x, data.y, { batchSize: 100, epochs: 1 })).resolves.toBeDefined();
   });
+});
+
+const root = mkdtempSync(join(tmpdir(), 'downhill-second-order-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe.each(engineNames())('%s engine: a saved second-order run resumes exactly', (engine) => {
+  const blob = blobs(120, 5, 3, 9);
+  const cases: [string, () => Optimizer, number | undefined][] = [
+    ['lbfgs', () => lbfgs({ lineSearch: 'strongWolfe', maxIter: 4, historySize: 3 }), undefined],
+    ['conjugateGradient', () => conjugateGradient({ maxIter: 4 }), undefined],
+    ['newtonCg', () => newtonCg({ maxIter: 2, damping: 1 }), undefined],
+    ['kfac', () => kfac({ invFreq: 3 }), 32],
+  ];
+  for (const [name, make, batchSize] of cases) {
+    it(`${name}: 1 epoch, save, load, 1 epoch gives the bits of 2 epochs in a row`, async () => {
+      const build = () => {
+        const m = sequential({ inputSize: 5, seed: 6, engine, layers: [dense(8, { activation: 'tanh' }), dense(3, { activation: 'softmax' })] });
+        m.compile({ loss: 'categoricalCrossentropy', optimizer: make() });
+        return m;
+      };
+      const straight = build();
+      await straight.fit(blob.x, blob.y, { epochs: 2, batchSize });
+      const first = build();
+      await first.fit(blob.x, blob.y, { epochs: 1, batchSize });
+      const dir = join(root, `${engine}-${name}`);
+      await first.save(dir);
+      const resumed = await loadModel(dir, { engine });
+      await resumed.fit(blob.x, blob.y, { epochs: 2, initialEpoch: 1, batchSize });
+      const a = straight.getWeights();
+      const b = resumed.getWeights();
+      a.forEach((w, i) => expect(Buffer.from(b[i].data.buffer).equals(Buffer.from(w.data.buffer)), w.name).toBe(true));
+    });
+  }
 });
 
 describe('K-FAC factors from the engine', () => {
