@@ -80,10 +80,20 @@ const results = { machine: { engine: engineInfo(), node: process.version }, prob
 
 async function fullBatchProblem(name, make, loss, x, y, methods, epochs, targetOf) {
   const runs = [];
-  for (const [label, optimizer, fitOptions] of methods) {
+  for (const [label, optimizer, fitOptions, then] of methods) {
     const model = make();
     model.compile({ loss, optimizer: optimizer(), metrics: ['accuracy'] });
-    const points = await curve(model, x, y, fitOptions, epochs);
+    let points;
+    if (then) {
+      // Hybrid: the first optimizer for `then.after` epochs, then the second on the same weights.
+      points = await curve(model, x, y, fitOptions, then.after);
+      model.compile({ loss, optimizer: then.optimizer(), metrics: ['accuracy'] });
+      const rest = await curve(model, x, y, then.fitOptions, epochs - then.after);
+      const last = points[points.length - 1];
+      points.push(...rest.map((p) => ({ ...p, epoch: p.epoch + last.epoch, seconds: p.seconds + last.seconds })));
+    } else {
+      points = await curve(model, x, y, fitOptions, epochs);
+    }
     runs.push({ method: label, points });
     model.dispose();
   }
@@ -123,6 +133,7 @@ async function fullBatchProblem(name, make, loss, x, y, methods, epochs, targetO
       ['L-BFGS (strong Wolfe, 10 it./epoch)', () => lbfgs({ lineSearch: 'strongWolfe', maxIter: 10, historySize: 20 }), {}],
       ['CG, Polak–Ribière (10 it./epoch)', () => conjugateGradient({ maxIter: 10 }), {}],
       ['Newton-CG (1 it./epoch)', () => newtonCg({ maxIter: 1, damping: 1e-2 }), {}],
+      ['hybrid: Adam 10 epochs → L-BFGS', () => adam({ lr: 1e-2 }), { batchSize: 64 }, { after: quick ? 5 : 10, optimizer: () => lbfgs({ lineSearch: 'strongWolfe', maxIter: 10, historySize: 20 }), fitOptions: {} }],
     ],
     quick ? 10 : 60,
     (best) => 1.1 * best,

@@ -17,3 +17,13 @@ describe.each(engineNames())('examples/networks.mjs on the %s engine', (engine) 
     expect(results.multiClass.accuracy).toBeGreaterThan(0.9);
   }, 600_000);
 });
+
+const hybrid = fileURLToPath(new URL('../../examples/hybrid.mjs', import.meta.url));
+
+describe.each(engineNames())('examples/hybrid.mjs on the %s engine', (engine) => {
+  it('L-BFGS after Adam lowers the full-batch loss at least tenfold', async () => {
+    const { stdout } = await run(process.execPath, [hybrid], { env: { ...process.env, DOWNHILL_ENGINE: engine } });
+    const r = JSON.parse(stdout);
+    expect(r.afterLbfgs).toBeLessThan(r.afterAdam / 10);
+  }, 600_000);
+});
