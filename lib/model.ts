@@ -762,10 +762,12 @@ export class Sequential {
     const result = await this.planFor(batch).evaluate(x, y, weights, out);
     checkFiniteOutputs('evaluate', out, this.outputSize);
     const extra = (this.compiled?.metricList ?? []).filter((m) => m.key !== 'accuracy' && m.key !== 'loss');
+    if (extra.length === 0) return { loss: result.loss, accuracy: result.correct / n };
+    const binary = this.outputSize === 1 ? binaryAsTwoClasses(out, data.targets!, this.compiled!.loss) : undefined;
     return {
       loss: result.loss,
       accuracy: result.correct / n,
-      ...computeMetrics(extra, out, this.outputSize, data.labels, data.targets),
+      ...(binary ? computeMetrics(extra, binary.p, 2, binary.labels, null) : computeMetrics(extra, out, this.outputSize, data.labels, data.targets)),
     };
   }
 
@@ -945,6 +947,23 @@ function checkFiniteOutputs(method: string, out: Float32Array, k: number): void 
       );
     }
   }
+}
+
+/**
+ * One-output (binary) results as two classes for the class metrics: class 1 when t > 0.5, its
+ * score the probability o (or sigmoid(o) for logits and hinge outputs, thresholded at 0).
+ */
+function binaryAsTwoClasses(out: Float32Array, targets: Float32Array, loss: LossSpec): { p: Float32Array; labels: Int32Array } {
+  const logits = loss.fromLogits || loss.kind === 'hinge' || loss.kind === 'squaredHinge';
+  const p = new Float32Array(out.length * 2);
+  const labels = new Int32Array(out.length);
+  for (let i = 0; i < out.length; i++) {
+    const score = logits ? 1 / (1 + Math.exp(-out[i])) : out[i];
+    p[2 * i] = 1 - score;
+    p[2 * i + 1] = score;
+    labels[i] = targets[i] > 0.5 ? 1 : 0;
+  }
+  return { p, labels };
 }
 
 /** Engine plans alive in this thread (created and not yet disposed or finalized). */

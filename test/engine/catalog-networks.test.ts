@@ -185,3 +185,15 @@ describe('summary', () => {
     expect(text).toMatch(/dropout_3 \(dropout\)\s+\[n, 3\]\s+0/);
   });
 });
+
+describe.each(engineNames())('%s engine: class metrics of a one-output binary model', (engine) => {
+  it('precision, recall and F1 treat the output as the probability of class 1', async () => {
+    const model = sequential({ inputSize: 1, seed: 1, engine, layers: [dense(1, { activation: 'sigmoid', kernelInitializer: 'ones' })] });
+    model.compile({ loss: 'binaryCrossentropy', optimizer: sgd({ lr: 0.1 }), metrics: ['accuracy', { name: 'precision', average: 'binary', key: 'precision' }, { name: 'recall', average: 'binary', key: 'recall' }] });
+    // sigmoid(x) > 0.5 ⟺ x > 0: predictions 1, 1, 0, 0 against truth 1, 0, 1, 0.
+    const scores = await model.evaluate(Float32Array.from([2, 1, -1, -2]), Float32Array.from([1, 0, 1, 0]));
+    expect(scores.accuracy).toBe(0.5);
+    expect(scores.precision).toBeCloseTo(0.5, 10);
+    expect(scores.recall).toBeCloseTo(0.5, 10);
+  });
+});
