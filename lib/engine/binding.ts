@@ -114,6 +114,39 @@ export interface RawAddon {
     grads: Float32Array,
     state: Float32Array,
   ): void;
+  /*
+   * The second-order methods' vector operations (engine.ts VectorOps), synchronous, on the
+   * pool. Float32Arrays only; every length must match exactly (RangeError naming the
+   * argument: `vectorDot(b): expected a Float32Array(10) (the length of a), received
+   * Float32Array(9)`), scalars must be finite (RangeError), and an output may be its input
+   * array itself or disjoint from it, never a partly overlapping view (RangeError); a wrong
+   * type is a TypeError. native.ts sends everything else to jsVectors. Reductions sum in
+   * double in a fixed block order (bit-identical for any thread count); elementwise ops are
+   * bitwise jsVectors' on Float32Arrays (denormals flushed).
+   */
+  /** Σ a[i]·b[i] in double. */
+  vectorDot(a: Float32Array, b: Float32Array): number;
+  /** y += alpha·x. */
+  vectorAxpy(alpha: number, x: Float32Array, y: Float32Array): void;
+  /** x *= alpha. */
+  vectorScale(alpha: number, x: Float32Array): void;
+  /** out = x + t·d. */
+  vectorAddScaled(x: Float32Array, t: number, d: Float32Array, out: Float32Array): void;
+  /** max |x[i]| (0 when empty), NaN when any element is NaN. */
+  vectorMaxAbs(x: Float32Array): number;
+  /** Σ |x[i]| in double. */
+  vectorSumAbs(x: Float32Array): number;
+  /**
+   * C (m×n) = op(A)·op(B) row-major with the engine's GEMM (float accumulation, dispatched
+   * ISA); a.length = m·k, b.length = k·n, c.length = m·n; c must not overlap a or b;
+   * m, n, k integers in [0, 2³¹ − 1].
+   */
+  matmul(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array): void;
+  /**
+   * out = (S + damping·I)⁻¹ by Cholesky in double (S's lower triangle read); false, out
+   * untouched, when not positive definite. s.length = out.length = n·n (they may alias).
+   */
+  spdInverse(s: Float32Array, n: number, damping: number, out: Float32Array): boolean;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

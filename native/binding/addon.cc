@@ -1,5 +1,6 @@
 // Addon entry: context-aware (one Addon instance per env), exports exactly RawAddon of
-// lib/engine/binding.ts: version, info(), Plan, gemm(), optimizerStep().
+// lib/engine/binding.ts: version, info(), Plan, gemm(), optimizerStep(), and the vector
+// operations (vectorDot, ..., matmul, spdInverse: binding/vector_ops.cc).
 #include "binding/addon.h"
 
 #include <algorithm>
@@ -41,6 +42,14 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod("info", &Addon::Info, napi_enumerable),
                            InstanceMethod("gemm", &Addon::Gemm, napi_enumerable),
                            InstanceMethod("optimizerStep", &Addon::OptimizerStep, napi_enumerable),
+                           InstanceMethod("vectorDot", &Addon::VectorDot, napi_enumerable),
+                           InstanceMethod("vectorAxpy", &Addon::VectorAxpy, napi_enumerable),
+                           InstanceMethod("vectorScale", &Addon::VectorScale, napi_enumerable),
+                           InstanceMethod("vectorAddScaled", &Addon::VectorAddScaled, napi_enumerable),
+                           InstanceMethod("vectorMaxAbs", &Addon::VectorMaxAbs, napi_enumerable),
+                           InstanceMethod("vectorSumAbs", &Addon::VectorSumAbs, napi_enumerable),
+                           InstanceMethod("matmul", &Addon::Matmul, napi_enumerable),
+                           InstanceMethod("spdInverse", &Addon::SpdInverse, napi_enumerable),
                            InstanceValue("Plan", PlanWrap::Define(env), napi_enumerable),
                        });
 }

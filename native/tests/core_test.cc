@@ -15,9 +15,13 @@
 //      DOWNHILL_THREADS=1, 3, 4 (one pool per process), i.e. against single-threaded runs.
 //   3. JobThreads + JobRegistry: jobs posted from two threads, env-teardown shutdown while
 //      jobs run (they see abort and stop), stop() joins everything.
+//   4. The second-order methods' vector operations and spd_inverse on private pools of 2, 3,
+//      4 and 7 threads (two callers at once): bitwise equal to the calling thread alone, for
+//      every ISA, and across ISAs (the double tile kernel, compared at double precision).
 //
 // Exit status 0 when every check passes; the first failure is printed.
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +35,8 @@
 
 #include "binding/jobs.h"
 #include "kernels/gemm.h"
+#include "kernels/spd_inverse.h"
+#include "kernels/vector_ops.h"
 #include "plan/plan.h"
 #include "plan/spec.h"
 #include "runtime/dispatch.h"
@@ -390,6 +396,95 @@ void test_jobs() {
   std::printf("jobs: 400 tasks from two threads; shutdown of 4 running jobs\n");
 }
 
+// ---------------------------------------------------------------------------------------
+// 4. Vector operations and the SPD inverse at several thread counts
+
+struct VecResult {
+  double dot = 0, sum_abs = 0, max_abs = 0;
+  std::vector<float> y, z, inv;
+  bool ok = false;
+};
+
+VecResult vector_ops(const kernels::KernelTable& t, runtime::ThreadPool* pool, const std::vector<float>& a,
+                     const std::vector<float>& b, const std::vector<float>& s, size_t d) {
+  runtime::ScopedDenormalsFlush ftz;
+  VecResult r;
+  const size_t n = a.size();
+  r.dot = kernels::vec_dot(pool, n, a.data(), b.data());
+  r.sum_abs = kernels::vec_sum_abs(pool, n, a.data());
+  r.max_abs = kernels::vec_max_abs(pool, n, b.data());
+  r.y = b;
+  kernels::vec_axpy(pool, n, -0.37, a.data(), r.y.data());
+  kernels::vec_scale(pool, n, 1.7, r.y.data());
+  r.z.resize(n);
+  kernels::vec_add_scaled(pool, n, a.data(), 0.01, b.data(), r.z.data());
+  r.inv.resize(d * d);
+  std::vector<double> scratch(kernels::spd_scratch_doubles(d));
+  r.ok = kernels::spd_inverse(t, pool, d, s.data(), 1e-3, r.inv.data(), scratch.data());
+  return r;
+}
+
+bool same(const VecResult& x, const VecResult& y) {
+  return std::memcmp(&x.dot, &y.dot, sizeof(double)) == 0 && std::memcmp(&x.sum_abs, &y.sum_abs, sizeof(double)) == 0 &&
+         std::memcmp(&x.max_abs, &y.max_abs, sizeof(double)) == 0 && bits_equal(x.y, y.y) && bits_equal(x.z, y.z) &&
+         bits_equal(x.inv, y.inv) && x.ok == y.ok;
+}
+
+void test_vectors() {
+  const size_t n = 300007, d = 150;  // 37 reduction blocks; d splits over the pool
+  Rng rng(4242);
+  std::vector<float> a(n), b(n);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = std::ldexp(rng.next(), static_cast<int>(i % 21) - 10);
+    b[i] = std::ldexp(rng.next(), static_cast<int>(i % 17) - 8);
+  }
+  std::vector<float> x(2 * d * d), s(d * d);
+  for (float& v : x) v = rng.next();
+  for (size_t i = 0; i < d; ++i)
+    for (size_t j = 0; j <= i; ++j) {
+      double acc = 0;
+      for (size_t p = 0; p < 2 * d; ++p) acc += static_cast<double>(x[p * d + i]) * x[p * d + j];
+      s[i * d + j] = s[j * d + i] = static_cast<float>(acc / (2 * d));
+    }
+  VecResult first;
+  std::vector<double> first_tile;
+  bool have_first = false;
+  for (runtime::Isa isa : runtime::available_isas()) {
+    const kernels::KernelTable* t = runtime::table_for(isa);
+    const std::string name = runtime::isa_name(isa);
+    const VecResult ref = vector_ops(*t, nullptr, a, b, s, d);
+    if (!ref.ok) fail("spd_inverse " + name + ": a positive definite matrix was rejected");
+    for (int threads : {2, 3, 4, 7}) {
+      runtime::ThreadPool pool(threads);
+      VecResult r1, r2;
+      std::thread other([&] { r2 = vector_ops(*t, &pool, a, b, s, d); });
+      r1 = vector_ops(*t, &pool, a, b, s, d);
+      other.join();
+      if (!same(r1, ref) || !same(r2, ref))
+        fail("vector ops " + name + " threads=" + std::to_string(threads) + ": differ from the single-threaded result");
+    }
+    // The double tile kernel itself, at double precision, over strided rows.
+    std::vector<double> tx(37 * 19), ty(37 * 19), tile(32);
+    Rng again(7);
+    for (size_t i = 0; i < tx.size(); ++i) tx[i] = std::ldexp(again.next(), static_cast<int>(i % 23) - 11);
+    for (size_t i = 0; i < ty.size(); ++i) ty[i] = std::ldexp(again.next(), static_cast<int>(i % 13) - 6);
+    t->f64_gemm_tn_4x8(37, tx.data() + 3, ty.data() + 9, 19, tile.data());
+    for (size_t i = 0; i < 4; ++i)
+      for (size_t j = 0; j < 8; ++j) {
+        double want = 0;
+        for (size_t p = 0; p < 37; ++p) want += tx[p * 19 + 3 + i] * ty[p * 19 + 9 + j];
+        if (std::memcmp(&want, &tile[i * 8 + j], sizeof want) != 0)
+          fail("f64_gemm_tn_4x8 " + name + ": differs from the ascending-p double sum");
+      }
+    if (!have_first) {
+      first = ref, first_tile = tile, have_first = true;
+    } else if (!same(ref, first) || std::memcmp(tile.data(), first_tile.data(), tile.size() * sizeof(double)) != 0) {
+      fail("vector ops " + name + ": differ from " + runtime::isa_name(runtime::available_isas()[0]));
+    }
+  }
+  std::printf("vectors: n=%zu, spd_inverse %zux%zu, threads {2,3,4,7} × 2 concurrent callers, every ISA\n", n, d, d);
+}
+
 }  // namespace
 
 int main() {
@@ -397,6 +492,7 @@ int main() {
   test_gemm();
   test_plans();
   test_jobs();
+  test_vectors();
   runtime::release_pool();
   if (g_failures) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);

@@ -1,0 +1,12 @@
+// f64_gemm_tn_4x8 (kernels.inc), AVX2 (-mavx2 -mfma, but
+// -ffp-contract=off: no FMA is generated): the shared plain-C++ body
+// kernels/f64_gemm_tn_body.inc compiled with this folder's flags.
+#include <cstddef>
+
+#include "kernels/table.h"
+
+namespace dh::kernels::avx2 {
+
+#include "kernels/f64_gemm_tn_body.inc"
+
+}  // namespace dh::kernels::avx2
