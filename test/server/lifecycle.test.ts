@@ -15,9 +15,9 @@ describe.each(engineNames())('%s engine lifecycle', (engine) => {
     expect(r.liveAfterDispose).toBe(0);
     expect(r.liveBeforeGc).toBeGreaterThan(1);
     expect(r.liveAfterGc).toBe(0);
-    // A leaked model would add ≥ 300 KB per cycle (≥ 300 MB here); allocator noise on a loaded
-    // machine reaches ~9 MB, so the bound sits between the two.
-    expect(r.rssGrowth).toBeLessThan(16 * 1024 * 1024);
+    // A leaked model would add ≥ 300 KB per cycle (≥ 300 MB here); allocator noise reaches ~9 MB
+    // alone and 35 MB with the rest of the suite running in parallel, so the bound sits between.
+    expect(r.rssGrowth).toBeLessThan(96 * 1024 * 1024);
     expect(r.heapGrowth).toBeLessThan(1024 * 1024);
   });
 });
