@@ -739,7 +739,6 @@ export class Sequential {
       }),
       batches: (epoch) => {
         epochOrder(data.n, this.seed, epoch, data.shuffle && batchSize < data.n, order);
-        if (this.hasBatchNorm() && data.n % batchSize === 1) throw new RangeError(`fit(options.batchSize): ${batchSize} leaves a batch of 1 row, which batchNorm cannot normalise`);
         const list: Int32Array[] = [];
         for (let start = 0; start < data.n; start += batchSize) list.push(order.subarray(start, Math.min(data.n, start + batchSize)));
         return list;

@@ -62,7 +62,6 @@ export function isSecondOrder(optimizer: unknown): optimizer is SecondOrderOptim
 class SecondOrderImpl implements SecondOrderOptimizer {
   readonly spec = PLAN_SPEC;
   private instance: SecondOrderMethod | undefined;
-  steps = 0;
   constructor(
     readonly name: SecondOrderKind,
     readonly kind: SecondOrderKind,
