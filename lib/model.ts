@@ -159,6 +159,12 @@ export class Sequential {
   private training = 0;
   /** Reused copies for async native predict (see pinned). */
   private scratch = { input: new Float32Array(0), output: new Float32Array(0) };
+  /**
+   * fit's copy of x, held weakly: back-to-back fits (one epoch per call, the usual loop in a
+   * pipeline) refill it instead of page-faulting a fresh dataset-sized buffer each time, and
+   * the GC may still take it back between fits.
+   */
+  private fitCopy: WeakRef<Float32Array> | undefined;
   /** The last plan wrapped by trackTraining, and its wrapper. */
   private tracked: { plan: Plan; wrapper: Plan } | undefined;
   /** fit is awaiting one of its callbacks (the engine is idle). */
@@ -307,7 +313,7 @@ export class Sequential {
       const yData = targets.labels ?? targets.targets!;
       const weights = rowWeights(sampleWeight, classWeight, targets, data.n, this.outputSize);
       const every = o.progressEvery === undefined ? undefined : checkInteger('fit(options.progressEvery)', o.progressEvery, 1);
-      const xs = this.pinned(data.x, x);
+      const xs = this.pinnedFitInput(data.x, x);
       const ys = this.pinned(yData, y);
       source = arraySource(xs, ys, weights, data.n, batchSize, shuffle, this.seed, every);
       arrays = { x: xs, y: ys, weights, n: data.n, shuffle };
@@ -689,6 +695,19 @@ export class Sequential {
     return view.slice() as T;
   }
 
+  /** `pinned` for fit's inputs, into the weakly held reusable copy when fit is not already running. */
+  private pinnedFitInput(view: Float32Array, user: unknown): Float32Array {
+    if (this.engine.name !== 'native' || view !== user || view.buffer instanceof SharedArrayBuffer || this.busy) return this.pinned(view, user);
+    let buffer = this.fitCopy?.deref();
+    if (!buffer || buffer.length < view.length) {
+      buffer = new Float32Array(view.length);
+      this.fitCopy = new WeakRef(buffer);
+    }
+    const copy = buffer.subarray(0, view.length);
+    copy.set(view);
+    return copy;
+  }
+
   /** A reused buffer for async native output that is then copied to the caller's `out`. */
   private scratchOut(length: number): Float32Array {
     if (this.scratch.output.length < length) this.scratch.output = new Float32Array(length);
@@ -697,7 +716,7 @@ export class Sequential {
 
   /** Checked inputs, with the model's preprocessing applied (a copy) when it has one. */
   private inputs(argument: string, x: unknown, checkFinite = true): { x: Float32Array; n: number } {
-    const data = toInputs(argument, x, this.inputSize, checkFinite);
+    const data = toInputs(argument, x, this.inputSize, checkFinite, this.engine.vectors?.maxAbs);
     return this.preprocess ? { x: this.preprocess.apply(data.x), n: data.n } : data;
   }
 

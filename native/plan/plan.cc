@@ -693,6 +693,10 @@ void Plan::hessian_vector(const Arenas& a, const float* x, const Targets& y, con
   }
 }
 
+namespace {
+constexpr size_t kMinRowsForParallelUpdate = 16;
+}  // namespace
+
 size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::atomic<bool>& cancel) {
   runtime::ScopedDenormalsFlush ftz;
   zero_frozen_grads(a);
@@ -726,7 +730,12 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     backward(a, rows, true, step, 0, false);
     reg_grads(a);
     // (Seam for data-parallel training: an attached collective would allreduce a.grads here.)
-    apply_update(kt_, &runtime::pool(), spec_.optimizer, params_, ranges_.data(), ranges_.size(), a.params, a.grads,
+    // A small batch's step runs on this thread alone (its GEMMs are too small to split), so its
+    // gradients and parameters sit in this core's cache; splitting the update would pull half
+    // of them to the other core and back every step. Measured on the seed network with Adam,
+    // 2 threads: batch 1 went from 6.4k to 8.7k samples/s with the update kept here.
+    runtime::ThreadPool* update_pool = rows >= kMinRowsForParallelUpdate ? &runtime::pool() : nullptr;
+    apply_update(kt_, update_pool, spec_.optimizer, params_, ranges_.data(), ranges_.size(), a.params, a.grads,
                  a.state, req.lrs[i], t, update_);
   }
   return req.steps;

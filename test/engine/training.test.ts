@@ -188,6 +188,27 @@ describe.each(engineNames())('%s engine', (engine) => {
     expect(paramsOf(m)).toEqual(before);
   });
 
+  it('a fit after the caller rewrote x in place trains on the new values', async () => {
+    // The native engine trains on a copy of x that back-to-back fits reuse; data in a
+    // SharedArrayBuffer is read in place, so it is the uncopied reference here.
+    const a = blobs(300, WIDTH, CLASSES, 21);
+    const b = blobs(300, WIDTH, CLASSES, 22);
+    const shared = (v: Float32Array) => {
+      const s = new Float32Array(new SharedArrayBuffer(v.byteLength));
+      s.set(v);
+      return s;
+    };
+    const reused = model(engine);
+    const x = a.x.slice();
+    await reused.fit(x, a.y, { epochs: 1, batchSize: 16 });
+    x.set(b.x);
+    await reused.fit(x, b.y, { epochs: 1, batchSize: 16 });
+    const reference = model(engine);
+    await reference.fit(shared(a.x), a.y, { epochs: 1, batchSize: 16 });
+    await reference.fit(shared(b.x), b.y, { epochs: 1, batchSize: 16 });
+    expect(paramsOf(reused)).toEqual(paramsOf(reference));
+  });
+
   it('a second fit while one runs rejects with ERR_DOWNHILL_PLAN_BUSY; predict too', async () => {
     const m = model(engine);
     const big = blobs(4000, WIDTH, CLASSES, 8);

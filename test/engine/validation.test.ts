@@ -43,6 +43,10 @@ describe.each(engineNames())('%s engine rejects bad input', (engine) => {
     ['predict on a wrong-length x', () => make().predict(new Float32Array(7)), ShapeError, /^predict\(x\): expected a length that is a multiple of 4/],
     ['predict with a wrong-length out', () => make().predict(x, { out: new Float32Array(3) }), ShapeError, /^predict\(options.out\): expected 10·3 values, received Float32Array\(3\)$/],
     ['predict with NaN', () => make().predict(Float32Array.of(1, 2, NaN, 4)), RangeError, /^predict\(x\): expected finite values, received NaN at row 0, column 2$/],
+    // Large inputs take the engine's vectorised scan first; the error still names the value.
+    ['NaN deep in a large x', () => { const big = randomInputs(2000, 4, 5); big[4 * 1500 + 3] = NaN; return make().fit(big, randomLabels(2000, 3, 6)); }, RangeError, /^fit\(x\): expected finite values, received NaN at row 1500, column 3$/],
+    ['-Infinity at the end of a large predict x', () => { const big = randomInputs(2000, 4, 5); big[7999] = -Infinity; return make().predict(big); }, RangeError, /^predict\(x\): expected finite values, received -Infinity at row 1999, column 3$/],
+    ['Infinity in a large predictSync x', async () => { const big = randomInputs(2000, 4, 5); big[4096] = Infinity; return make().predictSync(big); }, RangeError, /^predictSync\(x\): expected finite values, received Infinity at row 1024, column 0$/],
     ['evaluate with labels out of range', () => make().evaluate(x, new Int32Array(10).fill(7)), RangeError, /^evaluate\(y\)\[0\]: .*received 7$/],
   ];
   for (const [what, call, kind, message] of fitCases) {
