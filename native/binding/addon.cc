@@ -94,12 +94,12 @@ Napi::Value Addon::Gemm(const Napi::CallbackInfo& info) {
     g.n = integer_arg(info[4], "gemm(n)", 0, kMaxSize);
     g.k = integer_arg(info[5], "gemm(k)", 0, kMaxSize);
     g.alpha = static_cast<float>(finite_arg(info[6], "gemm(alpha)"));
-    const View<float> a = f32_array(info[7], "gemm(a)");
+    const View<float> a = f32_array(info[7], "gemm(a)", Hold::kCall);
     g.lda = integer_arg(info[8], "gemm(lda)", 1, kMaxSize);
-    const View<float> b = f32_array(info[9], "gemm(b)");
+    const View<float> b = f32_array(info[9], "gemm(b)", Hold::kCall);
     g.ldb = integer_arg(info[10], "gemm(ldb)", 1, kMaxSize);
     g.beta = static_cast<float>(finite_arg(info[11], "gemm(beta)"));
-    const View<float> c = f32_array(info[12], "gemm(c)");
+    const View<float> c = f32_array(info[12], "gemm(c)", Hold::kCall);
     g.ldc = integer_arg(info[13], "gemm(ldc)", 1, kMaxSize);
 
     // op(X) is rows×cols, stored row-major (stored_rows × stored_cols) with leading dim ld.
@@ -125,7 +125,7 @@ Napi::Value Addon::Gemm(const Napi::CallbackInfo& info) {
     g.c = c.data;
     // Optional epilogue (bias, relu): the fused bias/ReLU output write of the forward pass.
     if (info.Length() > 14 && !info[14].IsUndefined() && !info[14].IsNull()) {
-      const View<float> bias = f32_array(info[14], "gemm(bias)");
+      const View<float> bias = f32_array(info[14], "gemm(bias)", Hold::kCall);
       if (bias.length < g.n)
         throw_range(env, "gemm(bias): expected a Float32Array of at least " + std::to_string(g.n) +
                              " values (one per column), received " + describe(bias.object));

@@ -10,16 +10,16 @@ namespace dh::binding {
 namespace {
 
 template <class T>
-View<T> typed_array(const Napi::Value& v, const std::string& name, napi_typedarray_type want, const char* type) {
+View<T> typed_array(const Napi::Value& v, const std::string& name, napi_typedarray_type want, const char* type, Hold hold) {
   Napi::Env env = v.Env();
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != want)
-    throw_type(env, name + ": expected a " + type + ", received " + describe(v));
-  napi_typedarray_type t;
+  napi_typedarray_type t = napi_int8_array;
   size_t length = 0;
   void* data = nullptr;
   napi_value buffer = nullptr;
   size_t offset = 0;
-  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, v, &t, &length, &data, &buffer, &offset), View<T>());
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &t, &length, &data, &buffer, &offset) != napi_ok ||
+      t != want)
+    throw_type(env, name + ": expected a " + type + ", received " + describe(v));
   bool is_array_buffer = false;  // false: a SharedArrayBuffer (never detached, never shrinks)
   NAPI_THROW_IF_FAILED(env, napi_is_arraybuffer(env, buffer, &is_array_buffer), View<T>());
   if (is_array_buffer) {
@@ -27,8 +27,9 @@ View<T> typed_array(const Napi::Value& v, const std::string& name, napi_typedarr
     NAPI_THROW_IF_FAILED(env, napi_is_detached_arraybuffer(env, buffer, &detached), View<T>());
     if (detached)
       throw_type(env, name + ": expected a " + type + ", received a " + type + " whose ArrayBuffer is detached");
-    // A resizable ArrayBuffer can shrink (and free pages) while a background job uses it.
-    if (Napi::Value(env, buffer).As<Napi::Object>().Get("resizable").ToBoolean().Value())
+    // A resizable ArrayBuffer can shrink (and free pages) while a background job uses it; a
+    // synchronous call (Hold::kCall) returns before any JS can resize it.
+    if (hold == Hold::kJob && Napi::Value(env, buffer).As<Napi::Object>().Get("resizable").ToBoolean().Value())
       throw_type(env, name + ": expected a " + type + " over a fixed-length ArrayBuffer, received one over a " +
                           "resizable ArrayBuffer");
   }
@@ -55,12 +56,12 @@ std::string string_arg(const Napi::Value& v, const std::string& name) {
 
 }  // namespace
 
-View<float> f32_array(const Napi::Value& v, const std::string& name) {
-  return typed_array<float>(v, name, napi_float32_array, "Float32Array");
+View<float> f32_array(const Napi::Value& v, const std::string& name, Hold hold) {
+  return typed_array<float>(v, name, napi_float32_array, "Float32Array", hold);
 }
 
-View<int32_t> i32_array(const Napi::Value& v, const std::string& name) {
-  return typed_array<int32_t>(v, name, napi_int32_array, "Int32Array");
+View<int32_t> i32_array(const Napi::Value& v, const std::string& name, Hold hold) {
+  return typed_array<int32_t>(v, name, napi_int32_array, "Int32Array", hold);
 }
 
 size_t integer_arg(const Napi::Value& v, const std::string& name, double lo, double hi) {

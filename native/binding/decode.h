@@ -22,8 +22,12 @@ struct View {
 
 // Exactly a Float32Array / Int32Array with a live (not detached) buffer, else TypeError
 // "<name>: expected a Float32Array, received ...".
-View<float> f32_array(const Napi::Value& v, const std::string& name);
-View<int32_t> i32_array(const Napi::Value& v, const std::string& name);
+// Hold::kJob (a background job or a Plan keeps the view) also rejects a resizable ArrayBuffer,
+// which could shrink under the job; Hold::kCall (a synchronous call: no JS runs before it
+// returns) skips that check, a property lookup costing about a third of a small GEMM hook call.
+enum class Hold { kCall, kJob };
+View<float> f32_array(const Napi::Value& v, const std::string& name, Hold hold = Hold::kJob);
+View<int32_t> i32_array(const Napi::Value& v, const std::string& name, Hold hold = Hold::kJob);
 
 // A number that is an integer in [lo, hi], else TypeError / RangeError naming it.
 size_t integer_arg(const Napi::Value& v, const std::string& name, double lo, double hi);

@@ -90,8 +90,8 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
 // Operands read in place (kernels.inc, f32_gemm_direct), bitwise the packed path: used for a
 // few rows (batch-1 inference and training: packing B would cost more than the product) and
 // for narrow outputs (n <= 16, like a 10-class last layer, where a 32-wide micro-tile would
-// be mostly padding). Rows go in groups of up to 8 (4 when n > 16); the groups, or 64-column
-// ranges when there are only a few rows, are split over threads when the product is big.
+// be mostly padding). One kernel call per thread (the kernel picks its own row tiling); the
+// threads get ranges of 16 rows, or of 64 columns when there are only a few rows.
 constexpr size_t kNarrowCols = 16;
 constexpr size_t kDirectFewRows = 4;
 
@@ -102,20 +102,20 @@ bool use_direct(const GemmArgs& g) {
 
 void gemm_direct(const KernelTable& t, const GemmArgs& g, int nt, runtime::ThreadPool* pool) {
   const size_t kc = static_cast<size_t>(t.blocks.kc);
-  const bool has_bias = g.epilogue != Epilogue::kNone;
   const bool relu = g.epilogue == Epilogue::kBiasRelu;
+  const float* bias = g.epilogue != Epilogue::kNone ? g.bias : nullptr;
   const size_t ars = g.trans_a ? 1 : g.lda, acs = g.trans_a ? g.lda : 1;
-  const size_t group = g.n <= kNarrowCols ? static_cast<size_t>(kMaxDirectRows) : kDirectFewRows;
   auto block = [&](size_t i0, size_t i1, size_t j0, size_t j1) {
-    for (size_t i = i0; i < i1; i += group) {
-      const size_t rows = std::min(group, i1 - i);
-      t.f32_gemm_direct(rows, j1 - j0, g.k, kc, g.a + i * ars, ars, acs, g.b + j0, g.ldb, g.c + i * g.ldc + j0, g.ldc,
-                        g.alpha, g.beta, has_bias ? g.bias + j0 : nullptr, relu);
-    }
+    t.f32_gemm_direct(i1 - i0, j1 - j0, g.k, kc, g.a + i0 * ars, ars, acs, g.b + j0, g.ldb, g.c + i0 * g.ldc + j0, g.ldc,
+                      g.alpha, g.beta, bias ? bias + j0 : nullptr, relu);
   };
-  constexpr size_t kAlignCols = 64;
-  const bool by_rows = g.m > group;
-  const size_t units = by_rows ? (g.m + group - 1) / group : (g.n + kAlignCols - 1) / kAlignCols;
+  if (nt <= 1) {
+    block(0, g.m, 0, g.n);
+    return;
+  }
+  constexpr size_t kRowUnit = 16, kColUnit = 64;
+  const bool by_rows = g.m > kDirectFewRows;
+  const size_t units = by_rows ? (g.m + kRowUnit - 1) / kRowUnit : (g.n + kColUnit - 1) / kColUnit;
   nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), units));
   if (nt <= 1) {
     block(0, g.m, 0, g.n);
@@ -125,9 +125,11 @@ void gemm_direct(const KernelTable& t, const GemmArgs& g, int nt, runtime::Threa
     const size_t u0 = units * static_cast<size_t>(task) / static_cast<size_t>(ntasks);
     const size_t u1 = units * static_cast<size_t>(task + 1) / static_cast<size_t>(ntasks);
     if (by_rows) {
-      block(std::min(g.m, u0 * group), std::min(g.m, u1 * group), 0, g.n);
+      const size_t i0 = std::min(g.m, u0 * kRowUnit), i1 = std::min(g.m, u1 * kRowUnit);
+      if (i0 < i1) block(i0, i1, 0, g.n);
     } else {
-      block(0, g.m, std::min(g.n, u0 * kAlignCols), std::min(g.n, u1 * kAlignCols));
+      const size_t j0 = std::min(g.n, u0 * kColUnit), j1 = std::min(g.n, u1 * kColUnit);
+      if (j0 < j1) block(0, g.m, j0, j1);
     }
   };
   pool->run(nt, nt, job);

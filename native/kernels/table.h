@@ -18,8 +18,6 @@ struct BlockSizes {
 };
 constexpr int kMaxMr = 16;
 constexpr int kMaxNr = 32;
-// f32_gemm_direct (kernels.inc) takes up to 8 rows per call, 4 when n > 16 (register budget).
-constexpr int kMaxDirectRows = 8;
 
 // ---- Optimizer kernels ---------------------------------------------------------------
 // Each optimizer is one fused kernel over a contiguous range of the arena. Per-step

@@ -119,6 +119,9 @@ suite('native gemm', () => {
         { transA: true, transB: false, m: 300, n: 70, k: 520, alpha: 0.75, beta: 1, pad: 0 },
         { transA: false, transB: true, m: 7, n: 4100, k: 20, alpha: 1, beta: 0.5, pad: 2 },
         { transA: true, transB: true, m: 145, n: 33, k: 257, alpha: -1, beta: 0, pad: 5 },
+        // Narrow outputs (the direct kernels' row and column tilings) with k over two KC blocks.
+        { transA: true, transB: false, m: 70, n: 10, k: 1100, alpha: 0.5, beta: 1, pad: 2 },
+        { transA: false, transB: false, m: 37, n: 13, k: 1100, alpha: 1, beta: -1.5, pad: 1 },
       ];
       for (const t of cases) check(isa, t, rand);
     });

@@ -36,6 +36,13 @@ void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_
     DH_ROW(8, 8) DH_ROW(9, 9) DH_ROW(A, 10) DH_ROW(B, 11)  \
   }
 
+  // The tile of C is read (beta != 0) or written only after the k loop: fetch its 24 lines now so
+  // the misses overlap the FMAs instead of stalling the stores.
+  for (int i = 0; i < MR; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+  }
+
   // One k per iteration: unrolling by hand makes GCC hoist the B loads of several k and spill
   // accumulators; the simple loop keeps all 24 in registers.
   for (size_t p = 0; p < kc; ++p) {

@@ -1,4 +1,4 @@
-// f32_gemm_direct, m <= 8 rows (<= 4 when n > 16), NEON (AArch64 baseline).
+// f32_gemm_direct, any m (in groups of 8 rows, 4 when n > 16), NEON (AArch64 baseline).
 // C[m×n] = relu?(alpha·A·B + beta·C + bias): A[i·ars + p·acs] (row-major: ars = lda,
 // acs = 1; transposed: ars = 1, acs = lda), B row-major k×n (ldb),
 // read in place (no packing). Columns in chunks of 16 (4 q × m rows), then 4, then single
@@ -82,10 +82,9 @@ void rows(size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs,
   }
 }
 
-}  // namespace
-
-void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb,
-                     float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+// m <= 8 rows.
+void rows_upto8(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb,
+                float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   switch (m) {
     case 1: return rows<1>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
     case 2: return rows<2>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
@@ -96,6 +95,19 @@ void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, si
     case 7: return rows<7>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
     case 8: return rows<8>(n, k, kc, a, ars, acs, b, ldb, c, ldc, alpha, beta, bias, relu);
     default: return;
+  }
+}
+
+}  // namespace
+
+void f32_gemm_direct(size_t m, size_t n, size_t k, size_t kc, const float* a, size_t ars, size_t acs, const float* b, size_t ldb,
+                     float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  // Groups of rows whose accumulators fit the registers (the row grouping does not change any
+  // element's summation order).
+  const size_t group = n > 16 ? 4 : 8;
+  for (size_t i = 0; i < m; i += group) {
+    const size_t r = m - i < group ? m - i : group;
+    rows_upto8(r, n, k, kc, a + i * ars, ars, acs, b, ldb, c + i * ldc, ldc, alpha, beta, bias, relu);
   }
 }
 

@@ -1,4 +1,4 @@
-// f32_gemm_direct, m <= 8 rows (<= 4 when n > 16), scalar (any CPU): the reference of the direct kernels.
+// f32_gemm_direct, any m, scalar (any CPU): the reference of the direct kernels.
 // C[m×n] = relu?(alpha·A·B + beta·C + bias): A[i·ars + p·acs] (row-major: ars = lda,
 // acs = 1; transposed: ars = 1, acs = lda), B row-major k×n (ldb),
 // read in place, no packing (for a few rows packing B costs more than the product).
