@@ -32,12 +32,18 @@ void scale_only(const GemmArgs& g) {
   }
 }
 
+// The k-block size of this GEMM (GemmArgs::kc).
+size_t block_k(const KernelTable& t, const GemmArgs& g) {
+  const size_t isa = static_cast<size_t>(t.blocks.kc);
+  return g.kc > 0 ? std::min(g.kc, isa) : isa;
+}
+
 // One thread's rectangle [i0, i1) × [j0, j1) of C, serially.
 void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1,
                 const GemmWorkspace::Scratch& s) {
   const BlockSizes& bs = t.blocks;
   const size_t MR = static_cast<size_t>(bs.mr), NR = static_cast<size_t>(bs.nr);
-  const size_t KC = static_cast<size_t>(bs.kc);
+  const size_t KC = block_k(t, g);
   // The workspace may hold less than a full MC×KC / KC×NC block when the problems are small.
   const size_t MC = std::max(MR, std::min<size_t>(static_cast<size_t>(bs.mc), s.a_cap / KC / MR * MR));
   const size_t NC = std::max(NR, std::min<size_t>(static_cast<size_t>(bs.nc), s.b_cap / KC / NR * NR));
@@ -101,7 +107,7 @@ bool use_direct(const GemmArgs& g) {
 }
 
 void gemm_direct(const KernelTable& t, const GemmArgs& g, int nt, runtime::ThreadPool* pool) {
-  const size_t kc = static_cast<size_t>(t.blocks.kc);
+  const size_t kc = block_k(t, g);
   const bool relu = g.epilogue == Epilogue::kBiasRelu;
   const float* bias = g.epilogue != Epilogue::kNone ? g.bias : nullptr;
   const size_t ars = g.trans_a ? 1 : g.lda, acs = g.trans_a ? g.lda : 1;
@@ -181,7 +187,7 @@ GemmWorkspace::Scratch GemmWorkspace::scratch(int tid) const {
   return s;
 }
 
-void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runtime::ThreadPool* pool) {
+void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runtime::ThreadPool* pool, int slot) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0.0f) {
     scale_only(g);
@@ -198,7 +204,7 @@ void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runt
   }
   nt = static_cast<int>(std::min<size_t>(static_cast<size_t>(nt), tm * tn));
   if (nt <= 1) {
-    gemm_block(t, g, 0, g.m, 0, g.n, ws.scratch(0));
+    gemm_block(t, g, 0, g.m, 0, g.n, ws.scratch(slot));
     return;
   }
   int pr, pc;

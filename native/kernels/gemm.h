@@ -36,6 +36,10 @@ struct GemmArgs {
   size_t ldc = 0;
   const float* bias = nullptr;  // n values, used by kBias / kBiasRelu
   Epilogue epilogue = Epilogue::kNone;
+  // k is summed in blocks of kc (0: the ISA's KC; larger values are capped to it), each block
+  // from zero and then added to C in block order. A caller that fixes kc can split k at
+  // multiples of it and add the partial products itself, bit for bit the same.
+  size_t kc = 0;
 };
 
 // Per-thread packing buffers and edge tile, 64-byte aligned, sized once for the largest
@@ -64,7 +68,8 @@ class GemmWorkspace {
 };
 
 // Runs the GEMM, on up to ws.threads() threads of pool when big enough (pool may be null:
-// calling thread only).
-void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runtime::ThreadPool* pool);
+// calling thread only, packing into the scratch of `slot`, the caller's pool slot when
+// several threads each run their own GEMMs).
+void gemm(const KernelTable& t, const GemmArgs& g, const GemmWorkspace& ws, runtime::ThreadPool* pool, int slot = 0);
 
 }  // namespace dh::kernels

@@ -3,16 +3,21 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 
 #include "kernels/dropout.h"
 #include "kernels/norm.h"
 #include "kernels/ops.h"
+#include "kernels/parallel.h"
 #include "runtime/thread_pool.h"
 
 namespace dh::plan {
 namespace {
 
 size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+// The spare gradient arenas of the lanes stay within 64 MB.
+constexpr size_t kMaxLaneGradFloats = size_t(16) << 20;
 
 bool has_params(const Layer& l) {
   return l.kind == LayerKind::kDense || l.kind == LayerKind::kBatchNorm || l.kind == LayerKind::kLayerNorm;
@@ -118,6 +123,15 @@ Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : s
   // GEMM shapes: forward (B × out × in), dW (in × out × B), dA (B × in × out); factors
   // (in × in × B, out × out × B).
   gemm_ws_.reserve(kt_, std::max(B, max_dim), max_dim, threads);
+  lanes_ok_ = first_trainable_ >= 0;
+  for (const Layer& ly : spec_.layers) {
+    if (ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm) lanes_ok_ = false;
+    if (ly.kind == LayerKind::kBatchNorm) has_batch_norm_ = true;
+  }
+  if (lanes_ok_ && params_ > 0) {
+    max_lanes_ = std::min((B + kRowBlock - 1) / kRowBlock, 1 + kMaxLaneGradFloats / params_);
+    lane_grads_.reset((max_lanes_ - 1) * params_);
+  }
   if (spec_.optimizer.clip_norm > 0) update_.reserve(params_);
 }
 
@@ -125,9 +139,9 @@ void Plan::zero_frozen_grads(const Arenas& a) const {
   for (const Range& r : frozen_) std::memset(a.grads + r.first, 0, (r.second - r.first) * sizeof(float));
 }
 
-void Plan::gather(const float* x, const int32_t* idx, size_t rows) {
+void Plan::gather(const float* x, const int32_t* idx, size_t r0, size_t r1) {
   const size_t d = dims_[0];
-  for (size_t r = 0; r < rows; ++r) std::memcpy(xb_ + r * d, x + static_cast<size_t>(idx[r]) * d, d * sizeof(float));
+  for (size_t r = r0; r < r1; ++r) std::memcpy(xb_ + r * d, x + static_cast<size_t>(idx[r]) * d, d * sizeof(float));
 }
 
 double Plan::weight_sum(const float* weights, const int32_t* idx, size_t rows) const {
@@ -137,33 +151,37 @@ double Plan::weight_sum(const float* weights, const int32_t* idx, size_t rows) c
 }
 
 void Plan::forward(const Arenas& a, const float* in, size_t rows, bool training, uint64_t step, size_t row0,
-                   bool fused_stop, float* last_out) {
-  runtime::ThreadPool* pool = &runtime::pool();
+                   bool fused_stop, float* last_out, const Lane* lane) {
+  // A lane works on its slice of every buffer (rows from r) on this thread alone.
+  runtime::ThreadPool* pool = lane ? nullptr : &runtime::pool();
+  const size_t r = lane ? lane->row : 0;
+  const int slot = lane ? lane->slot : 0;
   const size_t L = spec_.layers.size();
   const float* x = in;
   for (size_t l = 0; l < L; ++l) {
     const Layer& ly = spec_.layers[l];
     LayerWs& w = ws_[l];
     const bool last = l + 1 == L;
-    float* y = last && last_out ? last_out : w.out;
     const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
+    float* y = last && last_out ? last_out : w.out + r * dout;
     const float alpha = static_cast<float>(ly.alpha);
-    w.x = x;
+    if (!lane) w.x = x;
     switch (ly.kind) {
       case LayerKind::kDense: {
         const bool stop = last && fused_stop;
         const bool relu = !stop && ly.activation == Activation::kRelu;
         const bool keeps_z = !stop && w.keep != nullptr;
+        float* z = keeps_z ? w.keep + r * dout : y;
         kernels::GemmArgs g;
         g.m = rows, g.n = dout, g.k = din;
         g.a = x, g.lda = din;
         g.b = a.params + w.off, g.ldb = dout;
         g.beta = 0.0f;
-        g.c = keeps_z ? w.keep : y, g.ldc = dout;
+        g.c = z, g.ldc = dout;
         g.bias = ly.use_bias ? g.b + din * dout : zeros_;
         g.epilogue = relu ? kernels::Epilogue::kBiasRelu
                           : (ly.use_bias ? kernels::Epilogue::kBias : kernels::Epilogue::kNone);
-        kernels::gemm(kt_, g, gemm_ws_, pool);
+        kernels::gemm(kt_, g, gemm_ws_, pool, slot);
         if (!stop && !relu && ly.activation != Activation::kLinear)
           kernels::activation_forward(pool, ly.activation, alpha, rows, dout, g.c, y);
         break;
@@ -174,14 +192,14 @@ void Plan::forward(const Arenas& a, const float* in, size_t rows, bool training,
       case LayerKind::kDropout:
         if (training) {
           const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
-          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, x, y);
+          kernels::dropout(pool, rows, dout, row0 + r, key, w.threshold, w.scale, x, y);
         } else if (y == last_out) {
           std::memcpy(y, x, n * sizeof(float));
         } else {
           y = const_cast<float*>(x);  // identity: the next layer reads the input rows
         }
         break;
-      case LayerKind::kBatchNorm: {
+      case LayerKind::kBatchNorm: {  // never in a lane: the statistics span the whole batch
         kernels::BatchNormForward f;
         f.rows = rows, f.cols = dout, f.x = x, f.y = y, f.xhat = w.keep;
         f.gamma = a.params + w.off, f.beta = f.gamma + dout;
@@ -195,19 +213,20 @@ void Plan::forward(const Arenas& a, const float* in, size_t rows, bool training,
       }
       case LayerKind::kLayerNorm: {
         kernels::LayerNormForward f;
-        f.rows = rows, f.cols = dout, f.x = x, f.y = y, f.xhat = w.keep, f.invstd = w.invstd;
+        f.rows = rows, f.cols = dout, f.x = x, f.y = y, f.xhat = w.keep + r * dout, f.invstd = w.invstd + r;
         f.gamma = a.params + w.off, f.beta = f.gamma + dout;
         f.eps = ly.eps;
         kernels::layernorm_forward(pool, f);
         break;
       }
     }
-    w.y = y;
+    if (!lane) w.y = y;
     x = y;
   }
 }
 
-void Plan::loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, float grad_den, bool weighted) {
+void Plan::loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, float grad_den, bool weighted,
+                const Lane* lane) {
   const size_t L = spec_.layers.size();
   const Layer& last = spec_.layers[L - 1];
   LayerWs& w = ws_[L - 1];
@@ -224,14 +243,21 @@ void Plan::loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, fl
   args.theta = theta_;
   args.k = dims_[L];
   // Fused: a dense layer's z is in its output rows (o overwrites it); an activation layer's
-  // z is its input.
-  args.z = fused_ ? (last.kind == LayerKind::kDense ? w.y : w.x) : nullptr;
-  args.o = w.y;
+  // z is its input. A lane's forward (training: every layer writes its own out) records
+  // nothing, so its buffers are named here; the lane's rows start at lane->row in them.
+  float* o = lane ? w.out : w.y;
+  const float* in = lane ? (L >= 2 ? ws_[L - 2].out : xb_) : w.x;
+  args.z = fused_ ? (last.kind == LayerKind::kDense ? o : in) : nullptr;
+  args.o = o;
   args.grad = grad ? w.d : nullptr;
   args.grad_den = grad_den;
   args.row_scale = weighted ? row_scale_ : nullptr;
   args.row_loss = row_loss_;
   args.row_correct = row_correct_.data();
+  if (lane) {
+    kernels::loss_rows(lane->row, lane->row + rows, t, args);
+    return;
+  }
   kernels::loss(&runtime::pool(), rows, t, args);
 }
 
@@ -248,8 +274,11 @@ double Plan::loss_sum(const float* weights, const int32_t* idx, size_t rows, siz
 }
 
 void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, bool accumulate,
-                    const Factors* factors, size_t count) {
-  runtime::ThreadPool* pool = &runtime::pool();
+                    const Factors* factors, size_t count, const Lane* lane) {
+  runtime::ThreadPool* pool = lane ? nullptr : &runtime::pool();
+  const size_t r = lane ? lane->row : 0;
+  const int slot = lane ? lane->slot : 0;
+  float* const grads = lane ? lane->grads : a.grads;
   const size_t L = spec_.layers.size();
   int stop = first_trainable_;
   if (factors && first_dense_ >= 0) stop = stop < 0 ? first_dense_ : std::min(stop, first_dense_);
@@ -260,34 +289,45 @@ void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, 
     const size_t din = dims_[l], dout = dims_[l + 1], n = rows * dout;
     const bool last = l + 1 == L;
     const bool need_dx = l > static_cast<size_t>(stop);
-    float* dx = need_dx ? ws_[l - 1].d : nullptr;
-    float* g = w.d;
+    float* dx = need_dx ? ws_[l - 1].d + r * din : nullptr;
+    float* g = w.d + r * dout;
+    // The layer's input and output rows: recorded by a whole-batch forward; a lane's forward
+    // (training: every layer writes its own out) wrote them at its rows of the buffers.
+    const float* wx = lane ? (l == 0 ? lane->input : ws_[l - 1].out + r * din) : w.x;
+    const float* wy = lane ? w.out + r * dout : w.y;
+    const float* keep = w.keep ? w.keep + r * dout : nullptr;
     const float alpha = static_cast<float>(ly.alpha);
     switch (ly.kind) {
       case LayerKind::kDense: {
         if (!(last && fused_)) {
           if (ly.activation == Activation::kRelu) {
-            kernels::relu_backward(kt_, pool, n, w.y, g);
+            kernels::relu_backward(kt_, pool, n, wy, g);
           } else if (ly.activation != Activation::kLinear) {
-            kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.keep, w.y, g, g);
+            kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, keep, wy, g, g);
           }
         }
         const float* wt = a.params + w.off;
-        if (factors) accumulate_factors(w.x, g, rows, din, dout, ly.use_bias, dense_index_[l], factors, count,
+        if (factors) accumulate_factors(wx, g, rows, din, dout, ly.use_bias, dense_index_[l], factors, count,
                                         accumulate);
         if (ly.trainable) {
-          float* gw = a.grads + w.off;
+          float* gw = grads + w.off;
           // dW = Xᵀ · dZ
           kernels::GemmArgs gd;
           gd.trans_a = true;
           gd.m = din, gd.n = dout, gd.k = rows;
-          gd.a = w.x, gd.lda = din;
+          gd.a = wx, gd.lda = din;
           gd.b = g, gd.ldb = dout;
           gd.beta = accumulate ? 1.0f : 0.0f;
           gd.c = gw, gd.ldc = dout;
-          kernels::gemm(kt_, gd, gemm_ws_, pool);
-          // db = Σ_rows dZ
-          if (ly.use_bias) kernels::colsum(kt_, pool, rows, dout, g, dout, gw + din * dout, accumulate);
+          gd.kc = kRowBlock;
+          kernels::gemm(kt_, gd, gemm_ws_, pool, slot);
+          // db = Σ_rows dZ, by blocks of kRowBlock rows like dW
+          if (ly.use_bias) {
+            for (size_t b0 = 0; b0 < rows; b0 += kRowBlock) {
+              kernels::colsum(kt_, pool, std::min(kRowBlock, rows - b0), dout, g + b0 * dout, dout, gw + din * dout,
+                              accumulate || b0 > 0);
+            }
+          }
         }
         // dX = dZ · Wᵀ
         if (dx) {
@@ -298,7 +338,7 @@ void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, 
           h.b = wt, h.ldb = dout;
           h.beta = 0.0f;
           h.c = dx, h.ldc = din;
-          kernels::gemm(kt_, h, gemm_ws_, pool);
+          kernels::gemm(kt_, h, gemm_ws_, pool, slot);
         }
         break;
       }
@@ -307,20 +347,20 @@ void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, 
         if (last && fused_) {
           std::memcpy(dx, g, n * sizeof(float));  // the loss gave the gradient w.r.t. z = x
         } else {
-          kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, w.x, w.y, g, dx);
+          kernels::activation_backward(kt_, pool, ly.activation, alpha, rows, dout, wx, wy, g, dx);
         }
         break;
       case LayerKind::kDropout:
         if (!dx) break;
         if (training) {
           const uint32_t key = kernels::dropout_key(spec_.seed, step, static_cast<uint32_t>(l));
-          kernels::dropout(pool, rows, dout, row0, key, w.threshold, w.scale, g, dx);
+          kernels::dropout(pool, rows, dout, row0 + r, key, w.threshold, w.scale, g, dx);
         } else {
           std::memcpy(dx, g, n * sizeof(float));
         }
         break;
       case LayerKind::kBatchNorm: {
-        kernels::BatchNormBackward b;
+        kernels::BatchNormBackward b;  // never in a lane (see forward)
         b.rows = rows, b.cols = dout, b.dy = g, b.xhat = w.keep;
         b.gamma = a.params + w.off, b.invstd = w.invstd;
         b.training = training;
@@ -332,10 +372,10 @@ void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, 
       }
       case LayerKind::kLayerNorm: {
         kernels::LayerNormBackward b;
-        b.rows = rows, b.cols = dout, b.dy = g, b.xhat = w.keep, b.invstd = w.invstd;
+        b.rows = rows, b.cols = dout, b.dy = g, b.xhat = keep, b.invstd = w.invstd + r;
         b.gamma = a.params + w.off;
         b.dx = dx;
-        if (ly.trainable) b.dgamma = a.grads + w.off, b.dbeta = b.dgamma + dout;
+        if (ly.trainable) b.dgamma = grads + w.off, b.dbeta = b.dgamma + dout;
         b.accumulate = accumulate;
         kernels::layernorm_backward(pool, b);
         break;
@@ -664,7 +704,7 @@ void Plan::hessian_vector(const Arenas& a, const float* x, const Targets& y, con
     const int32_t* idx = indices + c0;
     if (weights)
       for (size_t r = 0; r < rows; ++r) row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
-    gather(x, idx, rows);
+    gather(x, idx, 0, rows);
     forward(a, xb_, rows, training, step, c0, fused_, nullptr);
     r_forward(a, rows, training, step, c0, v);
     loss(y, idx, rows, true, static_cast<float>(count), weights != nullptr);
@@ -697,6 +737,55 @@ namespace {
 constexpr size_t kMinRowsForParallelUpdate = 16;
 }  // namespace
 
+// Lanes. A whole-batch step splits each GEMM and elementwise kernel over the threads, so every
+// layer's activations, written half by one core, are read whole by both, with ~20 fork/joins
+// per step. On a machine whose cores share no cache (measured here: ~470 ns for a round trip
+// between the two cores; 30 GB/s to read what the other core wrote vs 75 GB/s from its own)
+// that caps what a second core adds. A lane is one block of kRowBlock rows run by one thread
+// from the input gather to its partial weight gradients; the cores exchange only the weights
+// and one sum of the partial gradients. The backward sums every batch reduction (dW, db) in
+// the same blocks of kRowBlock rows, whole batch or not (GemmArgs::kc, blocked colsum), so
+// lanes change no bit: they are used when every thread gets at least one, and the result
+// never depends on the thread count. Layers whose forward couples rows (batchNorm) or whose
+// backward sums over rows in its own order (layerNorm's γ and β) keep the whole-batch step.
+size_t Plan::lanes_for(size_t rows) const {
+  if (!lanes_ok_ || rows <= kRowBlock) return 1;
+  const size_t lanes = (rows + kRowBlock - 1) / kRowBlock;
+  const size_t threads = static_cast<size_t>(runtime::pool_size());
+  if (threads < 2 || rows < threads * kRowBlock || lanes > max_lanes_) return 1;
+  return lanes;
+}
+
+void Plan::lane_step(const Arenas& a, const TrainRequest& req, const int32_t* idx, size_t rows, size_t lanes,
+                     uint64_t step, bool weighted) {
+  auto job = [&](int task, int /*ntasks*/, int slot) {
+    const size_t l = static_cast<size_t>(task);
+    const size_t r0 = l * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
+    Lane lane;
+    lane.row = r0;
+    lane.slot = slot;
+    lane.input = xb_ + r0 * dims_[0];
+    lane.grads = l == 0 ? a.grads : lane_grads_.data() + (l - 1) * params_;
+    gather(req.x, idx, r0, r1);
+    forward(a, lane.input, r1 - r0, true, step, 0, fused_, nullptr, &lane);
+    loss(req.y, idx, r1 - r0, true, static_cast<float>(rows), weighted, &lane);
+    backward(a, r1 - r0, true, step, 0, false, nullptr, 0, &lane);
+  };
+  runtime::ThreadPool* pool = &runtime::pool();
+  pool->run(static_cast<int>(lanes), static_cast<int>(lanes), job);
+  // grads = ((lane 0 + lane 1) + lane 2) + …, over the trainable ranges (frozen ones stay 0).
+  const float* spare = lane_grads_.data();
+  for (const Range& rg : ranges_) {
+    kernels::parallel_for(pool, rg.second - rg.first, kernels::kChunk, lanes, [&](size_t b, size_t e) {
+      float* g = a.grads + rg.first;
+      for (size_t l = 1; l < lanes; ++l) {
+        const float* h = spare + (l - 1) * params_ + rg.first;
+        for (size_t i = b; i < e; ++i) g[i] += h[i];
+      }
+    });
+  }
+}
+
 size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::atomic<bool>& cancel) {
   runtime::ScopedDenormalsFlush ftz;
   zero_frozen_grads(a);
@@ -716,9 +805,14 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
       for (size_t r = 0; r < rows; ++r)
         row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
     }
-    gather(req.x, idx, rows);
-    forward(a, xb_, rows, true, step, 0, fused_, nullptr);
-    loss(req.y, idx, rows, true, static_cast<float>(rows), weights != nullptr);
+    const size_t lanes = lanes_for(rows);
+    if (lanes > 1) {
+      lane_step(a, req, idx, rows, lanes, step, weights != nullptr);
+    } else {
+      gather(req.x, idx, 0, rows);
+      forward(a, xb_, rows, true, step, 0, fused_, nullptr);
+      loss(req.y, idx, rows, true, static_cast<float>(rows), weights != nullptr);
+    }
     size_t correct = 0;
     const double sum = loss_sum(weights, idx, rows, &correct);
     const double data = weights ? (wsum > 0 ? sum / wsum : 0.0) : sum / static_cast<double>(rows);
@@ -727,7 +821,7 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     req.correct_out[i] = static_cast<int32_t>(correct);
     if (!std::isfinite(mean)) return i;
     update_running_stats(a, rows);
-    backward(a, rows, true, step, 0, false);
+    if (lanes == 1) backward(a, rows, true, step, 0, false);
     reg_grads(a);
     // (Seam for data-parallel training: an attached collective would allreduce a.grads here.)
     // A small batch's step runs on this thread alone (its GEMMs are too small to split), so its
@@ -741,13 +835,38 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
   return req.steps;
 }
 
+// Inference rows are independent, so any split gives the same bits: a chunk of at least
+// kMinInferLaneRows rows per thread runs as one lane per thread (see lanes_for), each through
+// the whole network: one fork/join per chunk and no core reading another's activations.
+// Not with batchNorm, whose inference writes one set of per-column factors.
+size_t Plan::infer_lanes(size_t rows) const {
+  constexpr size_t kMinInferLaneRows = 32;
+  const size_t threads = static_cast<size_t>(runtime::pool_size());
+  if (has_batch_norm_ || threads < 2) return 1;
+  return std::max<size_t>(1, std::min(threads, rows / kMinInferLaneRows));
+}
+
 bool Plan::predict(const Arenas& a, const float* x, size_t rows, float* out, const std::atomic<bool>* cancel) {
   runtime::ScopedDenormalsFlush ftz;
   const size_t d0 = dims_[0], dl = dims_.back();
   for (size_t r0 = 0; r0 < rows; r0 += spec_.max_batch) {
     if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     const size_t n = std::min(spec_.max_batch, rows - r0);
-    forward(a, x + r0 * d0, n, false, 0, 0, false, out + r0 * dl);
+    const size_t lanes = infer_lanes(n);
+    if (lanes == 1) {
+      forward(a, x + r0 * d0, n, false, 0, 0, false, out + r0 * dl);
+      continue;
+    }
+    auto job = [&](int task, int /*ntasks*/, int slot) {
+      const size_t l = static_cast<size_t>(task);
+      const size_t b = n * l / lanes, e = n * (l + 1) / lanes;
+      Lane lane;
+      lane.row = b;
+      lane.slot = slot;
+      lane.input = x + (r0 + b) * d0;
+      forward(a, lane.input, e - b, false, 0, 0, false, out + (r0 + b) * dl, &lane);
+    };
+    runtime::pool().run(static_cast<int>(lanes), static_cast<int>(lanes), job);
   }
   return true;
 }
@@ -800,7 +919,7 @@ double Plan::loss_and_grad(const Arenas& a, const float* x, const Targets& y, co
     const int32_t* idx = indices + c0;
     if (weights)
       for (size_t r = 0; r < rows; ++r) row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
-    gather(x, idx, rows);
+    gather(x, idx, 0, rows);
     forward(a, xb_, rows, training, step, c0, fused_, nullptr);
     loss(y, idx, rows, true, static_cast<float>(count), weights != nullptr);
     sum += loss_sum(weights, idx, rows, &correct);

@@ -123,6 +123,15 @@ class Plan {
     const float* x = nullptr;
     float* y = nullptr;
   };
+  // Where a forward/backward pass runs: the whole batch, its kernels split over the pool (no
+  // Lane), or one lane — a contiguous slice of the batch's rows that one thread runs alone with
+  // its own GEMM scratch and gradient arena (data-parallel steps, see train_steps).
+  struct Lane {
+    size_t row = 0;                // the slice's first row in the workspace buffers (and in the dropout numbering)
+    int slot = 0;                  // GEMM scratch
+    const float* input = nullptr;  // the slice's input rows
+    float* grads = nullptr;        // the gradient arena its backward writes
+  };
   struct RegTerm {
     size_t off, n;
     double l1, l2;
@@ -130,19 +139,33 @@ class Plan {
   };
 
   void zero_frozen_grads(const Arenas& a) const;
-  void gather(const float* x, const int32_t* idx, size_t rows);
+  // Input rows [r0, r1) of the batch (dataset rows idx[r]) into xb_.
+  void gather(const float* x, const int32_t* idx, size_t r0, size_t r1);
   // Sets row_scale_ for weighted rows; returns Σ w over them (double, in row order).
   double weight_sum(const float* weights, const int32_t* idx, size_t rows) const;
   void forward(const Arenas& a, const float* in, size_t rows, bool training, uint64_t step, size_t row0,
-               bool fused_stop, float* last_out);
+               bool fused_stop, float* last_out, const Lane* lane = nullptr);
   // Loss of the last forward's rows: row_loss_, row_correct_, and the gradient rows into the
-  // last layer's d (scaled by row_scale_ or 1/grad_den) when `grad`.
-  void loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, float grad_den, bool weighted);
+  // last layer's d (scaled by row_scale_ or 1/grad_den) when `grad`. With a lane: its rows
+  // [lane->row, lane->row + rows) on this thread; else rows [0, rows) on the pool.
+  void loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, float grad_den, bool weighted,
+            const Lane* lane = nullptr);
   // Σ w·l (weighted) or Σ l over rows, in row order; adds the rows right to *correct.
   double loss_sum(const float* weights, const int32_t* idx, size_t rows, size_t* correct) const;
   // Down to the lowest layer with trainable parameters (with factors: the lowest dense layer).
   void backward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, bool accumulate,
-                const Factors* factors = nullptr, size_t count = 0);
+                const Factors* factors = nullptr, size_t count = 0, const Lane* lane = nullptr);
+  // Batch reductions (dW, db) sum blocks of this many rows, each from zero, in block order;
+  // a lane is one block (see lanes_for in plan.cc).
+  static constexpr size_t kRowBlock = 256;
+  // Lanes for a training batch of `rows`; 1: the whole batch, its kernels split over the pool.
+  size_t lanes_for(size_t rows) const;
+  // Lanes for an inference chunk of `rows` (any split gives the same bits).
+  size_t infer_lanes(size_t rows) const;
+  // One data-parallel step's forward, loss and backward over `lanes` slices of the batch, the
+  // lanes' gradients summed into a.grads in lane order.
+  void lane_step(const Arenas& a, const TrainRequest& req, const int32_t* idx, size_t rows, size_t lanes,
+                 uint64_t step, bool weighted);
   void accumulate_factors(const float* x, const float* dz, size_t rows, size_t din, size_t dout, bool bias, size_t di,
                           const Factors* f, size_t count, bool accumulate);
   // Mirrors the upper triangles into the lower ones (or zeroes the factors when empty).
@@ -190,6 +213,10 @@ class Plan {
   runtime::AlignedArray<float> rmem_;
   runtime::AlignedArray<double> rdmem_;
   float* r_input_ = nullptr;  // R{x} = 0
+  bool lanes_ok_ = false;  // no batchNorm or layerNorm, something to train
+  bool has_batch_norm_ = false;
+  size_t max_lanes_ = 1;   // lanes the spare gradient arenas allow
+  runtime::AlignedArray<float> lane_grads_;  // (max_lanes_ − 1) gradient arenas, lanes 1…
   runtime::AlignedArray<uint8_t> row_correct_;
   kernels::GemmWorkspace gemm_ws_;
   UpdateScratch update_;  // clipping partials, NAdam product
