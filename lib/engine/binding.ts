@@ -136,6 +136,7 @@ export interface RawAddon {
   vectorMaxAbs(x: Float32Array): number;
   /** Σ |x[i]| in double. */
   vectorSumAbs(x: Float32Array): number;
+  vectorCopy(x: Float32Array, out: Float32Array): void;
   /**
    * C (m×n) = op(A)·op(B) row-major with the engine's GEMM (float accumulation, dispatched
    * ISA); a.length = m·k, b.length = k·n, c.length = m·n; c must not overlap a or b;

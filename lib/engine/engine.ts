@@ -418,6 +418,8 @@ export interface VectorOps {
   addScaled(x: Float32Array | Float64Array, t: number, d: Float32Array | Float64Array, out: Float32Array | Float64Array): void;
   maxAbs(x: Float32Array | Float64Array): number;
   sumAbs(x: Float32Array | Float64Array): number;
+  /** out = x, for arrays of one length that do not overlap (the native engine copies on its threads). */
+  copy(x: Float32Array, out: Float32Array): void;
   /** C (m×n) = op(A)·op(B), row-major, op = transpose when the flag is set; op(A) is m×k, op(B) k×n. */
   matmul(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array): void;
   /**

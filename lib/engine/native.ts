@@ -72,6 +72,7 @@ function nativeVectors(addon: RawAddon): VectorOps {
     },
     maxAbs: (x) => (f32(x) ? addon.vectorMaxAbs(x) : jsVectors.maxAbs(x)),
     sumAbs: (x) => (f32(x) ? addon.vectorSumAbs(x) : jsVectors.sumAbs(x)),
+    copy: (x, out) => (x.length === out.length && !overlaps(out, x) ? addon.vectorCopy(x, out) : jsVectors.copy(x, out)),
     matmul(transA, transB, m, n, k, a, b, c) {
       if (f32(a) && f32(b) && f32(c) && !overlaps(c, a) && !overlaps(c, b)) addon.matmul(transA, transB, m, n, k, a, b, c);
       else jsVectors.matmul(transA, transB, m, n, k, a, b, c);

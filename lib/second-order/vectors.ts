@@ -38,6 +38,9 @@ export const jsVectors: Vectors = {
     for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
     return s;
   },
+  copy(x, out) {
+    out.set(x);
+  },
   matmul(transA, transB, m, n, k, a, b, c) {
     const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {

@@ -48,6 +48,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod("vectorAddScaled", &Addon::VectorAddScaled, napi_enumerable),
                            InstanceMethod("vectorMaxAbs", &Addon::VectorMaxAbs, napi_enumerable),
                            InstanceMethod("vectorSumAbs", &Addon::VectorSumAbs, napi_enumerable),
+                           InstanceMethod("vectorCopy", &Addon::VectorCopy, napi_enumerable),
                            InstanceMethod("matmul", &Addon::Matmul, napi_enumerable),
                            InstanceMethod("spdInverse", &Addon::SpdInverse, napi_enumerable),
                            InstanceValue("Plan", PlanWrap::Define(env), napi_enumerable),

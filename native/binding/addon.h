@@ -32,6 +32,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value VectorAddScaled(const Napi::CallbackInfo& info);
   Napi::Value VectorMaxAbs(const Napi::CallbackInfo& info);
   Napi::Value VectorSumAbs(const Napi::CallbackInfo& info);
+  Napi::Value VectorCopy(const Napi::CallbackInfo& info);
   Napi::Value Matmul(const Napi::CallbackInfo& info);
   Napi::Value SpdInverse(const Napi::CallbackInfo& info);
 

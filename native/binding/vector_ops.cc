@@ -1,7 +1,7 @@
 // The vector operations of the second-order methods (lib/engine/engine.ts VectorOps), one
 // synchronous call each on the JS thread, computed on the pool:
 //   vectorDot(a, b)  vectorAxpy(alpha, x, y)  vectorScale(alpha, x)  vectorAddScaled(x, t, d, out)
-//   vectorMaxAbs(x)  vectorSumAbs(x)  matmul(transA, transB, m, n, k, a, b, c)
+//   vectorMaxAbs(x)  vectorSumAbs(x)  vectorCopy(x, out)  matmul(transA, transB, m, n, k, a, b, c)
 //   spdInverse(s, n, damping, out) -> boolean
 // Every argument is checked before any native work: Float32Arrays only (live, fixed-length
 // buffers), equal lengths (m·k, k·n, m·n, n·n for the matrices), finite scalars, and no
@@ -83,6 +83,18 @@ Napi::Value Addon::VectorScale(const Napi::CallbackInfo& info) {
     const View<float> x = f32_array(info[1], "vectorScale(x)");
     runtime::ScopedDenormalsFlush ftz;
     kernels::vec_scale(&runtime::pool(), x.length, alpha, x.data);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Addon::VectorCopy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, "vectorCopy", [&]() -> Napi::Value {
+    const View<float> x = f32_array(info[0], "vectorCopy(x)");
+    const View<float> out = f32_array(info[1], "vectorCopy(out)");
+    expect_length(env, out, x.length, "vectorCopy", "out", "the length of x");
+    if (overlaps(out, x)) throw_range(env, "vectorCopy(out): expected an array that does not overlap x");
+    kernels::vec_copy(&runtime::pool(), x.length, x.data, out.data);
     return env.Undefined();
   });
 }

@@ -134,4 +134,8 @@ void vec_add_scaled(runtime::ThreadPool* pool, size_t n, const float* x, double 
   });
 }
 
+void vec_copy(runtime::ThreadPool* pool, size_t n, const float* x, float* out) {
+  parallel_for(pool, n, kChunk, 1, [&](size_t b, size_t e) { std::memcpy(out + b, x + b, (e - b) * sizeof(float)); });
+}
+
 }  // namespace dh::kernels

@@ -42,5 +42,7 @@ void vec_axpy(runtime::ThreadPool* pool, size_t n, double alpha, const float* x,
 void vec_scale(runtime::ThreadPool* pool, size_t n, double alpha, float* x);
 // out[i] = float(x[i] + t·d[i]).
 void vec_add_scaled(runtime::ThreadPool* pool, size_t n, const float* x, double t, const float* d, float* out);
+// out[i] = x[i] (disjoint arrays).
+void vec_copy(runtime::ThreadPool* pool, size_t n, const float* x, float* out);
 
 }  // namespace dh::kernels

@@ -155,6 +155,22 @@ suite('native vector operations vs jsVectors', () => {
     expect(raw.vectorMaxAbs(new Float32Array([-3.5, 2]))).toBe(3.5);
   });
 
+  it('copy: every length, bit for bit, NaN payloads and -0 included', () => {
+    for (const n of LENGTHS) {
+      const x = vector(n, 60 + n);
+      if (n > 2) {
+        new Uint32Array(x.buffer)[1] = 0x7fc01234; // a NaN with a payload
+        x[2] = -0;
+      }
+      const out = new Float32Array(n + 2).fill(7).subarray(1, n + 1);
+      vec.copy(x, out);
+      expect(firstDiff(out, x)).toBe(-1);
+      expect(out.buffer === x.buffer).toBe(false);
+      expect(new Float32Array(out.buffer)[0]).toBe(7);
+      expect(new Float32Array(out.buffer)[n + 1]).toBe(7);
+    }
+  });
+
   it('subarray views at odd offsets', () => {
     const base = vector(20_011, 50);
     const a = base.subarray(3, 10_003);
@@ -424,6 +440,9 @@ suite('native vector operations: argument errors', () => {
     ['addScaled out over x', () => raw.vectorAddScaled(shared.subarray(1, 5), 1, f(4), shared.subarray(0, 4)), RangeError, 'vectorAddScaled(out): expected x itself or a Float32Array not overlapping it, received a view overlapping x in part'],
     ['addScaled out over d', () => raw.vectorAddScaled(f(4), 1, shared.subarray(1, 5), shared.subarray(0, 4)), RangeError, 'vectorAddScaled(out): expected d itself or a Float32Array not overlapping it, received a view overlapping d in part'],
     ['maxAbs null', () => raw.vectorMaxAbs(null as never), TypeError, 'vectorMaxAbs(x): expected a Float32Array, received null'],
+    ['copy out length', () => raw.vectorCopy(f(3), f(2)), RangeError, 'vectorCopy(out): expected a Float32Array(3) (the length of x), received Float32Array(2)'],
+    ['copy out over x', () => raw.vectorCopy(shared.subarray(0, 4), shared.subarray(2, 6)), RangeError, 'vectorCopy(out): expected an array that does not overlap x'],
+    ['copy x type', () => raw.vectorCopy([1] as never, f(1)), TypeError, 'vectorCopy(x): expected a Float32Array, received Array(1)'],
     ['sumAbs object', () => raw.vectorSumAbs({} as never), TypeError, 'vectorSumAbs(x): expected a Float32Array, received an object'],
     ['matmul transA', () => raw.matmul(1 as never, false, 1, 1, 1, f(1), f(1), f(1)), TypeError, 'matmul(transA): expected a boolean, received number 1'],
     ['matmul transB', () => raw.matmul(false, undefined as never, 1, 1, 1, f(1), f(1), f(1)), TypeError, 'matmul(transB): expected a boolean, received undefined'],
