@@ -747,10 +747,15 @@ constexpr size_t kMinRowsForParallelUpdate = 16;
 // lanes change no bit: they are used when every thread gets at least one, and the result
 // never depends on the thread count. Layers whose forward couples rows (batchNorm) or whose
 // backward sums over rows in its own order (layerNorm's γ and β) keep the whole-batch step.
+// Threads that can run lanes: the pool's, as far as the GEMM workspace has a scratch slot for.
+size_t Plan::lane_threads() const {
+  return static_cast<size_t>(std::min(runtime::pool_size(), gemm_ws_.threads()));
+}
+
 size_t Plan::lanes_for(size_t rows) const {
   if (!lanes_ok_ || rows <= kRowBlock) return 1;
   const size_t lanes = (rows + kRowBlock - 1) / kRowBlock;
-  const size_t threads = static_cast<size_t>(runtime::pool_size());
+  const size_t threads = lane_threads();
   if (threads < 2 || rows < threads * kRowBlock || lanes > max_lanes_) return 1;
   return lanes;
 }
@@ -771,7 +776,7 @@ void Plan::lane_step(const Arenas& a, const TrainRequest& req, const int32_t* id
     backward(a, r1 - r0, true, step, 0, false, nullptr, 0, &lane);
   };
   runtime::ThreadPool* pool = &runtime::pool();
-  pool->run(static_cast<int>(lanes), static_cast<int>(lanes), job);
+  pool->run(static_cast<int>(lanes), static_cast<int>(std::min(lanes, lane_threads())), job);
   // grads = ((lane 0 + lane 1) + lane 2) + …, over the trainable ranges (frozen ones stay 0).
   const float* spare = lane_grads_.data();
   for (const Range& rg : ranges_) {
@@ -840,7 +845,7 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
 // Not with batchNorm, whose inference writes one set of per-column factors.
 size_t Plan::infer_lanes(size_t rows) const {
   constexpr size_t kMinInferLaneRows = 32;
-  const size_t threads = static_cast<size_t>(runtime::pool_size());
+  const size_t threads = lane_threads();
   if (has_batch_norm_ || threads < 2) return 1;
   return std::max<size_t>(1, std::min(threads, rows / kMinInferLaneRows));
 }
@@ -865,7 +870,7 @@ bool Plan::predict(const Arenas& a, const float* x, size_t rows, float* out, con
       lane.input = x + (r0 + b) * d0;
       forward(a, lane.input, e - b, false, 0, 0, false, out + (r0 + b) * dl, &lane);
     };
-    runtime::pool().run(static_cast<int>(lanes), static_cast<int>(lanes), job);
+    runtime::pool().run(static_cast<int>(lanes), static_cast<int>(std::min(lanes, lane_threads())), job);
   }
   return true;
 }

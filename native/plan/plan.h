@@ -160,6 +160,7 @@ class Plan {
   static constexpr size_t kRowBlock = 256;
   // Lanes for a training batch of `rows`; 1: the whole batch, its kernels split over the pool.
   size_t lanes_for(size_t rows) const;
+  size_t lane_threads() const;
   // Lanes for an inference chunk of `rows` (any split gives the same bits).
   size_t infer_lanes(size_t rows) const;
   // One data-parallel step's forward, loss and backward over `lanes` slices of the batch, the

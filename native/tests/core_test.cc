@@ -6,8 +6,9 @@
 //   1. GEMM, every ISA this CPU runs, a grid of shapes × transposes × epilogues, on private
 //      pools of 2, 3, 4 and 7 threads (also two callers on one pool at once): bitwise equal
 //      to the single-threaded result.
-//   2. Three Plans (two MLPs; a catalog network with every layer kind, weights, dropout,
-//      batchNorm, layerNorm, a frozen layer) trained at once from three std::threads on the
+//   2. Four Plans (two MLPs; a catalog network with every layer kind, weights, dropout,
+//      batchNorm, layerNorm, a frozen layer; an MLP trained on batches of 1100 rows, in lanes
+//      when the pool has several threads) trained at once from four std::threads on the
 //      process pool, then predict, evaluate, lossAndGrad (with K-FAC factors) and a
 //      Hessian-vector product: bitwise equal to the same Plans run one after the other, and to
 //      a workspace for one thread.
@@ -224,10 +225,13 @@ Trained train(const kernels::KernelTable& t, const plan::Spec& spec, int workspa
   for (size_t i = 0; i < rows; ++i) weights[i] = static_cast<float>(i % 5) * 0.5f;
   r.state.assign(plan::state_slots(spec.optimizer) * pc, 0.0f);
   for (float& v : x) v = rng.next();
-  std::vector<int32_t> labels(rows), idx(rows * 3);
+  // Batches of maxBatch rows: 24, or 1100 for the lanes spec (lanes of 256 rows when the pool
+  // has 2–4 threads, the whole batch on 1: the same bits).
+  const size_t batch = spec.max_batch;
+  std::vector<int32_t> labels(rows), idx(std::max(rows * 3, 2 * batch + 100));
   for (size_t i = 0; i < rows; ++i) labels[i] = static_cast<int32_t>((i * 7 + seed) % out);
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int32_t>((i * 37 + seed) % rows);
-  const size_t batch = 24, steps = (idx.size() + batch - 1) / batch;
+  const size_t steps = (idx.size() + batch - 1) / batch;
   std::vector<float> lrs(steps, 0.01f);
   std::vector<int32_t> correct(steps);
   r.loss.resize(steps);
@@ -294,22 +298,29 @@ void test_plans() {
     const kernels::KernelTable* t = runtime::table_for(isa);
     const plan::Spec sa = make_spec(40, 64, 10, true), sb = make_spec(23, 48, 7, false);
     const plan::Spec sc = make_catalog_spec(40, 6);
+    plan::Spec sd = make_spec(40, 96, 10, true);
+    sd.max_batch = 1100;
+    sd.layers[1].activation = plan::Activation::kTanh;
     // One after the other, workspace for one thread (GEMMs single-threaded).
-    const Trained ra = train(*t, sa, 1, 1), rb = train(*t, sb, 1, 2), rc = train(*t, sc, 1, 3);
+    const Trained ra = train(*t, sa, 1, 1), rb = train(*t, sb, 1, 2), rc = train(*t, sc, 1, 3), rd = train(*t, sd, 1, 4);
     // One after the other, workspace for the whole pool.
     const Trained pa = train(*t, sa, threads, 1), pb = train(*t, sb, threads, 2), pc = train(*t, sc, threads, 3);
-    // At once, from three threads.
-    Trained ca, cb, cc;
+    const Trained pd = train(*t, sd, threads, 4);
+    // At once, from four threads.
+    Trained ca, cb, cc, cd;
     std::thread ta([&] { ca = train(*t, sa, threads, 1); });
     std::thread tb([&] { cb = train(*t, sb, threads, 2); });
     std::thread tc([&] { cc = train(*t, sc, threads, 3); });
+    std::thread td([&] { cd = train(*t, sd, threads, 4); });
     ta.join();
     tb.join();
     tc.join();
+    td.join();
     const std::string name = runtime::isa_name(isa);
-    if (!same(ra, pa) || !same(rb, pb) || !same(rc, pc))
+    if (!same(ra, pa) || !same(rb, pb) || !same(rc, pc) || !same(rd, pd))
       fail("plan " + name + ": pool workspace differs from one-thread workspace");
-    if (!same(ra, ca) || !same(rb, cb) || !same(rc, cc)) fail("plan " + name + ": concurrent training differs from sequential");
+    if (!same(ra, ca) || !same(rb, cb) || !same(rc, cc) || !same(rd, cd))
+      fail("plan " + name + ": concurrent training differs from sequential");
     uint64_t h = fnv(ra.params.data(), ra.params.size());
     h = fnv(ra.state.data(), ra.state.size(), h);
     h = fnv(ra.loss.data(), ra.loss.size(), h);
@@ -319,9 +330,12 @@ void test_plans() {
     h = fnv(rc.params.data(), rc.params.size(), h);
     h = fnv(rc.state.data(), rc.state.size(), h);
     h = fnv(rc.loss.data(), rc.loss.size(), h);
+    h = fnv(rd.params.data(), rd.params.size(), h);
+    h = fnv(rd.state.data(), rd.state.size(), h);
+    h = fnv(rd.loss.data(), rd.loss.size(), h);
     std::printf("plan-hash %s %016llx\n", name.c_str(), static_cast<unsigned long long>(h));
   }
-  std::printf("plans: pool of %d threads, three plans at once\n", threads);
+  std::printf("plans: pool of %d threads, four plans at once\n", threads);
 }
 
 // ---------------------------------------------------------------------------------------
