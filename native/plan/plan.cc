@@ -127,7 +127,7 @@ Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : s
     if (ly.kind == LayerKind::kBatchNorm || ly.kind == LayerKind::kLayerNorm) lanes_ok_ = false;
     if (ly.kind == LayerKind::kBatchNorm) has_batch_norm_ = true;
   }
-  if (lanes_ok_ && params_ > 0) {
+  if (lanes_ok_ && params_ > 0 && lane_threads() >= 2 && B >= lane_threads() * kRowBlock) {
     max_lanes_ = std::min((B + kRowBlock - 1) / kRowBlock, 1 + kMaxLaneGradFloats / params_);
     lane_grads_.reset((max_lanes_ - 1) * params_);
   }
