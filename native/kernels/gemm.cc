@@ -38,16 +38,40 @@ size_t block_k(const KernelTable& t, const GemmArgs& g) {
   return g.kc > 0 ? std::min(g.kc, isa) : isa;
 }
 
+// A thread's rectangle of at most this many rows reads B in place (f32_gemm_ukernel_ldb)
+// instead of packing it: each B panel then serves at most 8 (AVX-512) to 24 (scalar) tile
+// rows, too few to repay the copy (an inference lane of 64 rows spent 11% of its time packing
+// the 784×256 first-layer weights; the strided rows, prefetched, cost the kernel nothing).
+constexpr size_t kInPlaceBRows = 96;
+
+// Row tiles of that path: heights in units of 4 rows (of MR when MR is not a multiple of 4),
+// at most MR, as even as possible, taller first: 64 rows with MR = 12 run as 12,12,12,12,8,8
+// rather than five tiles of 12 and one of 4 (a 4-row tile runs at half the FMA rate).
+struct RowTiles {
+  size_t unit, units, tiles;
+  RowTiles(size_t rows, size_t mr) {
+    unit = mr % 4 == 0 ? 4 : mr;
+    units = (rows + unit - 1) / unit;
+    const size_t per = mr / unit;
+    tiles = (units + per - 1) / per;
+  }
+  // First row of tile t (t = tiles: the end).
+  size_t start(size_t t) const { return (units / tiles * t + std::min(t, units % tiles)) * unit; }
+};
+
 // One thread's rectangle [i0, i1) × [j0, j1) of C, serially.
 void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, size_t j0, size_t j1,
                 const GemmWorkspace::Scratch& s) {
   const BlockSizes& bs = t.blocks;
   const size_t MR = static_cast<size_t>(bs.mr), NR = static_cast<size_t>(bs.nr);
   const size_t KC = block_k(t, g);
+  const bool b_in_place = !g.trans_b && i1 - i0 <= kInPlaceBRows;
   // The workspace may hold less than a full MC×KC / KC×NC block when the problems are small.
   const size_t MC = std::max(MR, std::min<size_t>(static_cast<size_t>(bs.mc), s.a_cap / KC / MR * MR));
-  const size_t NC = std::max(NR, std::min<size_t>(static_cast<size_t>(bs.nc), s.b_cap / KC / NR * NR));
+  const size_t NC = b_in_place ? j1 - j0
+                               : std::max(NR, std::min<size_t>(static_cast<size_t>(bs.nc), s.b_cap / KC / NR * NR));
   const auto ukernel = t.f32_gemm_ukernel;
+  const auto ukernel_ldb = t.f32_gemm_ukernel_ldb;
   const bool has_bias = g.epilogue != Epilogue::kNone;
   const bool relu = g.epilogue == Epilogue::kBiasRelu;
 
@@ -59,9 +83,29 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
       const float beta = pc == 0 ? g.beta : 1.0f;
       const float* bias = last && has_bias ? g.bias : nullptr;
       const bool relu_now = last && relu;
-      pack_b(g.trans_b, g.b, g.ldb, pc, kc, jc, nc, bs.nr, s.b);
+      if (!b_in_place) pack_b(g.trans_b, g.b, g.ldb, pc, kc, jc, nc, bs.nr, s.b);
       for (size_t ic = i0; ic < i1; ic += MC) {
         const size_t mc = std::min(MC, i1 - ic);
+        if (b_in_place) {
+          // A packed tile by tile (each exactly its height), then the tiles under each B panel;
+          // the kernel handles the edges.
+          const RowTiles rt(mc, MR);
+          for (size_t t = 0; t < rt.tiles; ++t) {
+            const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
+            pack_a(g.trans_a, g.a, g.lda, ic + r0, r1 - r0, pc, kc, static_cast<int>(r1 - r0), s.a + r0 * kc);
+          }
+          for (size_t jr = 0; jr < nc; jr += NR) {
+            const size_t nr = std::min(NR, nc - jr);
+            const float* bp = g.b + pc * g.ldb + jc + jr;
+            const float* biasp = bias ? bias + jc + jr : nullptr;
+            for (size_t t = 0; t < rt.tiles; ++t) {
+              const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
+              ukernel_ldb(r1 - r0, kc, s.a + r0 * kc, bp, g.ldb, nr, g.c + (ic + r0) * g.ldc + jc + jr, g.ldc,
+                          g.alpha, beta, biasp, relu_now);
+            }
+          }
+          continue;
+        }
         pack_a(g.trans_a, g.a, g.lda, ic, mc, pc, kc, bs.mr, s.a);
         for (size_t jr = 0; jr < nc; jr += NR) {
           const size_t nr = std::min(NR, nc - jr);

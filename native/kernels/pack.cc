@@ -11,7 +11,7 @@
 namespace dh::kernels {
 namespace {
 
-// Compile-time panel widths for the ISAs we ship (4/6/12 rows, 8/16/32 columns) so the
+// Compile-time panel widths for the ISAs we ship (4/6/8/12 rows, 8/16/32 columns) so the
 // inner loops unroll; any other width takes the generic path.
 template <int MR>
 void pack_a_rows(const float* a, size_t lda, size_t i0, size_t mc, size_t p0, size_t kc, float* dst) {
@@ -157,6 +157,7 @@ void pack_a(bool trans, const float* a, size_t lda, size_t i0, size_t mc, size_t
   switch (mr) {
     case 4: return trans ? pack_a_cols<4>(a, lda, i0, mc, p0, kc, dst) : pack_a_rows<4>(a, lda, i0, mc, p0, kc, dst);
     case 6: return trans ? pack_a_cols<6>(a, lda, i0, mc, p0, kc, dst) : pack_a_rows<6>(a, lda, i0, mc, p0, kc, dst);
+    case 8: return trans ? pack_a_cols<8>(a, lda, i0, mc, p0, kc, dst) : pack_a_rows<8>(a, lda, i0, mc, p0, kc, dst);
     case 12:
       return trans ? pack_a_cols<12>(a, lda, i0, mc, p0, kc, dst) : pack_a_rows<12>(a, lda, i0, mc, p0, kc, dst);
     default: return pack_a_generic(trans, a, lda, i0, mc, p0, kc, mr, dst);

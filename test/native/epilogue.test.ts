@@ -4,6 +4,7 @@
 //   all four transposes, strided operands, against a float64 reference;
 // - the direct kernel (m ≤ 4 rows, untransposed, no packing) is bitwise the packed path: the
 //   same rows computed inside a taller product (packed) and alone (direct) agree exactly;
+// - so is the small-m path (B read in place, row tiles of exact heights), the same way;
 // - ISA levels agree with each other within the stated tolerance 1.5e-7·(k + 4)·Σ|a·b|.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../helpers/rng.js';
@@ -116,6 +117,28 @@ suite('native gemm epilogues and the direct path', () => {
             const part = run(isa, few, alpha, beta, relu);
             expect(Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(Buffer.from(full.buffer, full.byteOffset, part.byteLength))).toBe(true);
             check(few, part, alpha, beta, relu);
+          }
+        }
+      }
+    });
+
+    it('the small-m path (B in place, m ≤ 96) is bitwise the packed path, with and without epilogues', () => {
+      const rand = rng(6);
+      // [first row, rows]: edge heights, the 64 rows of an inference lane, the 96-row limit.
+      const slices = [[0, 5], [5, 7], [12, 64], [76, 96], [172, 32], [204, 13], [217, 8], [225, 75]] as const;
+      for (const transA of [false, true]) {
+        for (const [n, k] of [[256, 784], [33, 257], [70, 600]] as const) {
+          const tall = problem(transA, false, 300, n, k, 1, rand);
+          for (const [alpha, beta, relu] of [[1, 0, true], [1, 1, false], [0.5, -1.5, null], [1, 0, null]] as const) {
+            const full = run(isa, tall, alpha, beta, relu);
+            for (const [r0, rows] of slices) {
+              // Rows r0.. alone: A's rows (columns when transposed) and C's rows as views.
+              const a = tall.a.subarray(transA ? r0 : r0 * tall.lda);
+              const few: Problem = { ...tall, m: rows, a, c: tall.c.subarray(r0 * tall.ldc, (r0 + rows) * tall.ldc) };
+              const part = run(isa, few, alpha, beta, relu);
+              const want = full.subarray(r0 * tall.ldc, (r0 + rows) * tall.ldc);
+              expect(Buffer.from(part.buffer, part.byteOffset, part.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
+            }
           }
         }
       }

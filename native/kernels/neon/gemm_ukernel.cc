@@ -3,7 +3,11 @@
 // FMA by lane.
 // C[12×8] = relu?(alpha·Σ_p a[p·12+i]·b[p·8+j] + beta·C + bias[j]); k summed in order with
 // FMA; beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
+// f32_gemm_ukernel_ldb: the same arithmetic on an mr×nr tile, A packed mr values per k, B read
+// in place (rows p·ldb); full tiles by the same register tile, edges element by element.
 #include <arm_neon.h>
+
+#include <cmath>
 
 #include "kernels/table.h"
 
@@ -12,10 +16,11 @@ namespace dh::kernels::neon {
 namespace {
 constexpr int MR = 12;
 constexpr int NR = 8;
-}  // namespace
 
-void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha, float beta,
-                      const float* bias, bool relu) {
+// kLdb: B rows at b + p·ldb (all NR columns).
+template <bool kLdb>
+inline void tile(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc, float alpha, float beta,
+                 const float* bias, bool relu) {
   float32x4_t acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = vdupq_n_f32(0.0f);
   for (size_t p = 0; p < kc; ++p) {
@@ -29,7 +34,7 @@ void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_
     DH_ROW(8, a2, 0) DH_ROW(9, a2, 1) DH_ROW(10, a2, 2) DH_ROW(11, a2, 3)
 #undef DH_ROW
     a += MR;
-    b += NR;
+    b += kLdb ? ldb : NR;
   }
   const float32x4_t va = vdupq_n_f32(alpha), vb = vdupq_n_f32(beta), zero = vdupq_n_f32(0.0f);
   const float32x4_t bias0 = bias ? vld1q_f32(bias) : zero, bias1 = bias ? vld1q_f32(bias + 4) : zero;
@@ -48,6 +53,40 @@ void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_
       // the scalar reference's -0.0 and NaN handling exactly).
       if (relu) x = vbslq_f32(vcltq_f32(x, zero), zero, x);
       vst1q_f32(cr + 4 * h, x);
+    }
+  }
+}
+
+}  // namespace
+
+void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha, float beta,
+                      const float* bias, bool relu) {
+  tile<false>(kc, a, b, NR, c, ldc, alpha, beta, bias, relu);
+}
+
+void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c,
+                          size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  if (mr == static_cast<size_t>(MR) && nr >= static_cast<size_t>(NR)) {
+    tile<true>(kc, a, b, ldb, c, ldc, alpha, beta, bias, relu);
+    return;
+  }
+  // Edge tile: the same sums one element at a time (fmaf rounds once, as vfmaq), then the
+  // full tile's epilogue.
+  const size_t cols = nr < static_cast<size_t>(NR) ? nr : static_cast<size_t>(NR);
+  for (size_t i = 0; i < mr; ++i) {
+    float* cr = c + i * ldc;
+    for (size_t j = 0; j < cols; ++j) {
+      float x = 0.0f;
+      for (size_t p = 0; p < kc; ++p) x = std::fmaf(a[p * mr + i], b[p * ldb + j], x);
+      if (alpha != 1.0f) x = alpha * x;
+      if (beta == 1.0f) {
+        x = x + cr[j];
+      } else if (beta != 0.0f) {
+        x = std::fmaf(beta, cr[j], x);
+      }
+      if (bias) x = x + bias[j];
+      if (relu) x = x < 0.0f ? 0.0f : x;
+      cr[j] = x;
     }
   }
 }
