@@ -10,37 +10,6 @@ namespace dh::kernels::scalar {
 namespace {
 constexpr int MR = 4;
 constexpr int NR = 8;
-}  // namespace
-
-void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha,
-                      float beta, const float* bias, bool relu) {
-  float acc[MR][NR] = {};
-  for (size_t p = 0; p < kc; ++p) {
-    for (int i = 0; i < MR; ++i) {
-      const float ai = a[i];
-      for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
-    }
-    a += MR;
-    b += NR;
-  }
-  for (int i = 0; i < MR; ++i) {
-    float* cr = c + i * ldc;
-    for (int j = 0; j < NR; ++j) {
-      float x = acc[i][j];
-      if (alpha != 1.0f) x = alpha * x;
-      if (beta == 1.0f) {
-        x = x + cr[j];
-      } else if (beta != 0.0f) {
-        x = x + beta * cr[j];
-      }
-      if (bias) x = x + bias[j];
-      if (relu) x = x < 0.0f ? 0.0f : x;  // keeps NaN, like max(0, x) on SIMD
-      cr[j] = x;
-    }
-  }
-}
-
-namespace {
 
 // Rows × cols of the tile (compile-time for a full tile, so the loops unroll as in the packed kernel).
 template <size_t kRows, size_t kCols>
@@ -68,13 +37,19 @@ void tile_ldb(size_t rows, size_t cols, size_t kc, const float* a, const float* 
         x = x + beta * cr[j];
       }
       if (bias) x = x + bias[j];
-      if (relu) x = x < 0.0f ? 0.0f : x;
+      if (relu) x = x < 0.0f ? 0.0f : x;  // keeps NaN, like max(0, x) on SIMD
       cr[j] = x;
     }
   }
 }
 
 }  // namespace
+
+// The packed B panel is a tile read in place with ldb = NR.
+void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha,
+                      float beta, const float* bias, bool relu) {
+  tile_ldb<MR, NR>(MR, NR, kc, a, b, NR, c, ldc, alpha, beta, bias, relu);
+}
 
 void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c,
                           size_t ldc, float alpha, float beta, const float* bias, bool relu) {
