@@ -1,9 +1,9 @@
 /**
  * The measurements behind `downhill bench`, one process's worth: GEMM GFLOP/s through the
  * addon's kernel hook, training samples/s and predict latency through the public model API.
- * Every figure is the median of `runs` timings after a warm-up, with its min–max range.
- * Thread counts are whatever this process was started with (DOWNHILL_THREADS); the
- * orchestrator (bench.ts) runs one child process per thread count.
+ * A sampler is set up and warmed up once, then each call times one block (tens of ms); the
+ * orchestrator (bench.ts) interleaves samples of every participant and takes medians.
+ * Thread counts are whatever this process was started with (DOWNHILL_THREADS).
  */
 import { loadMnist, takeRows, MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
 import { Rng, shuffleInPlace } from '../random.js';
@@ -97,35 +97,39 @@ function randomMatrix(n: number, rng: Rng): Float32Array {
   return a;
 }
 
-/** GFLOP/s of the native kernels (the ISA in use) for each shape. */
-export function measureGemm(shapes: GemmShape[], runs: number): GemmRow[] {
+/** One timed block of a measurement (GFLOP/s, samples/s or ms per call); set up and warmed up on creation. */
+export type Sampler = () => Promise<number>;
+
+/** GFLOP/s of the native kernels (the ISA in use) on one shape, ~30 ms per sample. */
+export function gemmSampler(s: GemmShape): Sampler | undefined {
   const { addon } = loadAddon();
-  if (!addon) return [];
-  const info = addon.info();
+  if (!addon) return undefined;
+  const isa = addon.info().isa;
   const rng = new Rng(3);
-  const rows: GemmRow[] = [];
-  for (const s of shapes) {
-    const a = randomMatrix(s.m * s.k, rng);
-    const b = randomMatrix(s.k * s.n, rng);
-    const c = new Float32Array(s.m * s.n);
-    const lda = s.transA ? s.m : s.k;
-    const ldb = s.transB ? s.k : s.n;
-    const once = () => addon.gemm(info.isa, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n);
-    once();
-    const reps = repsFor(once, 0.03);
-    const rates: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < reps; i++) once();
-      rates.push((2 * s.m * s.n * s.k * reps) / ((performance.now() - t0) / 1000) / 1e9);
-    }
-    const st = stat(rates);
-    rows.push({ ...s, threads: info.threads, isa: info.isa, gflops: st.median, min: st.min, max: st.max });
-  }
-  return rows;
+  const a = randomMatrix(s.m * s.k, rng);
+  const b = randomMatrix(s.k * s.n, rng);
+  const c = new Float32Array(s.m * s.n);
+  const lda = s.transA ? s.m : s.k;
+  const ldb = s.transB ? s.k : s.n;
+  const once = () => addon.gemm(isa, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n);
+  once();
+  const reps = repsFor(once, 0.03);
+  return async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) once();
+    return (2 * s.m * s.n * s.k * reps) / ((performance.now() - t0) / 1000) / 1e9;
+  };
 }
 
-function seedModel(engine: 'native' | 'js'): Sequential {
+/** Median, min and max of `runs` samples. */
+export async function sampleRuns(sample: Sampler, runs: number): Promise<Stat> {
+  const values: number[] = [];
+  for (let r = 0; r < runs; r++) values.push(await sample());
+  return stat(values);
+}
+
+/** The seed network (784-256-128-64-10, ReLU, softmax, Adam lr 1e-3) on `engine`. */
+export function seedModel(engine: 'native' | 'js'): Sequential {
   const model = sequential({
     inputSize: MNIST_PIXELS,
     seed: 1,
@@ -154,53 +158,67 @@ function epochRows(engine: 'native' | 'js', batch: number, quick: boolean): numb
   return quick ? base / 2 : base;
 }
 
-/** Samples/s of one-epoch `fit` calls (the user path: shuffle, per-step lrs, one engine call). */
-export async function measureTrain(engine: 'native' | 'js', batches: number[], runs: number, quick: boolean): Promise<TrainRow[]> {
+/** A training measurement: its model (dispose it when done) and its sampler. */
+export interface SeedRun {
+  model: Sequential;
+  sample: Sampler;
+}
+
+/** Samples/s of one one-epoch `fit` call (the user path: shuffle, per-step lrs, one engine call). */
+export async function trainSampler(engine: 'native' | 'js', batch: number, quick: boolean): Promise<SeedRun> {
   const { x, y, n } = mnistRows();
+  const rows = Math.min(epochRows(engine, batch, quick), n);
+  const model = seedModel(engine);
+  const xs = x.subarray(0, rows * MNIST_PIXELS);
+  const ys = y.subarray(0, rows);
+  await model.fit(xs, ys, { epochs: 1, batchSize: batch });
+  const sample = async () => {
+    const t0 = performance.now();
+    await model.fit(xs, ys, { epochs: 1, batchSize: batch, checkFinite: false });
+    return rows / ((performance.now() - t0) / 1000);
+  };
+  return { model, sample };
+}
+
+/** Milliseconds per predict call with a caller-provided output buffer (no allocation per call), ~50 ms per sample. */
+export async function predictSampler(model: Sequential, batch: number, mode: 'sync' | 'async'): Promise<Sampler> {
+  const { x } = mnistRows();
+  const xs = x.subarray(0, batch * MNIST_PIXELS);
+  const dst = new Float32Array(batch * MNIST_CLASSES);
+  const call = mode === 'sync' ? () => model.predictSync(xs, { out: dst }) : () => model.predict(xs, { out: dst });
+  await call();
+  const t0 = performance.now();
+  await call();
+  const once = Math.max((performance.now() - t0) / 1000, 1e-7);
+  const reps = Math.max(5, Math.min(20000, Math.round(0.05 / once)));
+  return async () => {
+    const t1 = performance.now();
+    for (let i = 0; i < reps; i++) await call();
+    return (performance.now() - t1) / reps;
+  };
+}
+
+/** Samples/s of one-epoch `fit` calls for each batch size. */
+export async function measureTrain(engine: 'native' | 'js', batches: number[], runs: number, quick: boolean): Promise<TrainRow[]> {
   const out: TrainRow[] = [];
   for (const batch of batches) {
-    const rows = Math.min(epochRows(engine, batch, quick), n);
-    const model = seedModel(engine);
-    const xs = x.subarray(0, rows * MNIST_PIXELS);
-    const ys = y.subarray(0, rows);
-    await model.fit(xs, ys, { epochs: 1, batchSize: batch });
-    const rates: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      await model.fit(xs, ys, { epochs: 1, batchSize: batch, checkFinite: false });
-      rates.push(rows / ((performance.now() - t0) / 1000));
-    }
+    const { model, sample } = await trainSampler(engine, batch, quick);
+    const st = await sampleRuns(sample, runs);
     const info = model.engineInfo;
     model.dispose();
-    const st = stat(rates);
     out.push({ engine: info.name, isa: info.isa, batch, threads: info.name === 'js' ? 1 : info.threads, samplesPerSecond: st.median, min: st.min, max: st.max });
   }
   return out;
 }
 
-/** Milliseconds per predict call with a caller-provided output buffer (no allocation per call). */
+/** Milliseconds per predict call, sync and async, for each batch size. */
 export async function measurePredict(engine: 'native' | 'js', batches: number[], runs: number): Promise<PredictRow[]> {
-  const { x } = mnistRows();
   const out: PredictRow[] = [];
   const model = seedModel(engine);
   const info = model.engineInfo;
   for (const batch of batches) {
-    const xs = x.subarray(0, batch * MNIST_PIXELS);
-    const dst = new Float32Array(batch * MNIST_CLASSES);
     for (const mode of ['sync', 'async'] as const) {
-      const call = mode === 'sync' ? () => model.predictSync(xs, { out: dst }) : () => model.predict(xs, { out: dst });
-      await call();
-      const t0 = performance.now();
-      await call();
-      const once = Math.max((performance.now() - t0) / 1000, 1e-7);
-      const reps = Math.max(5, Math.min(20000, Math.round(0.05 / once)));
-      const times: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        const t1 = performance.now();
-        for (let i = 0; i < reps; i++) await call();
-        times.push((performance.now() - t1) / reps);
-      }
-      const st = stat(times);
+      const st = await sampleRuns(await predictSampler(model, batch, mode), runs);
       out.push({ engine: info.name, isa: info.isa, batch, threads: info.name === 'js' ? 1 : info.threads, mode, ms: st.median, min: st.min, max: st.max });
     }
   }

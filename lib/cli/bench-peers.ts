@@ -1,14 +1,15 @@
 /**
  * Peers for `downhill bench --peers`: OpenBLAS sgemm through Debian's python3-numpy and
  * PyTorch (Debian's python3-torch) on the same network, optimizer and batches, run by
- * /usr/bin/python3 with bench/peers.py. Everything here is optional: when the interpreter,
- * the script or a module is missing, the peer is reported as skipped with the reason.
+ * /usr/bin/python3 with bench/peers.py, each setting a participant process of the interleaved
+ * benchmark. Everything here is optional: when the interpreter, the script or a module is
+ * missing, the peer is reported as skipped with the reason.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GemmShape } from './bench-measure.js';
+import { Participant } from './bench-channel.js';
 
 const PYTHON = process.env.DOWNHILL_BENCH_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers.py');
@@ -50,17 +51,6 @@ function peerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-function runPy(args: string[], env: Record<string, string>): { ok: true; value: any } | { ok: false; reason: string } {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { env: peerEnv(env), encoding: 'utf8', timeout: 600_000 });
-  if (r.error) return { ok: false, reason: r.error.message };
-  if (r.status !== 0) return { ok: false, reason: (r.stderr || '').trim().split('\n').pop() ?? `exit ${r.status}` };
-  try {
-    return { ok: true, value: JSON.parse(r.stdout) };
-  } catch {
-    return { ok: false, reason: `unreadable output: ${r.stdout.slice(0, 200)}` };
-  }
-}
-
 function available(module: string): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   if (!existsSync(SCRIPT)) return `${SCRIPT} not found`;
@@ -68,56 +58,39 @@ function available(module: string): string | undefined {
   return r.status === 0 ? undefined : `${PYTHON} cannot import ${module}`;
 }
 
-/** OpenBLAS sgemm via numpy on `shapes` with `threads` OpenBLAS threads, appended to `peers`. */
-export function peerGemm(peers: Peers, shapes: GemmShape[], threads: number, runs: number): void {
-  const missing = available('numpy');
-  if (missing) {
-    if (!peers.skipped.some((s) => s.startsWith('OpenBLAS'))) peers.skipped.push(`OpenBLAS via numpy: ${missing}`);
-    return;
-  }
-  const list = JSON.stringify(shapes.map((s) => [s.m, s.n, s.k, s.transA, s.transB]));
-  const r = runPy(['gemm', list, String(runs)], { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) });
-  if (!r.ok) {
-    peers.skipped.push(`OpenBLAS via numpy, ${threads} threads: ${r.reason}`);
-    return;
-  }
-  peers.openblas ??= { core: 'unknown', config: 'unknown', gemm: [] };
-  peers.openblas.core = r.value.blas?.core ?? peers.openblas.core;
-  peers.openblas.config = r.value.blas?.config ?? peers.openblas.config;
-  for (const g of r.value.gemm) peers.openblas.gemm.push({ ...g, threads });
+/** Pause after a sample of a peer whose idle OpenBLAS threads keep spinning (up to ~0.1 s at its default timeout), so they do not slow the next participant's sample. */
+const SPIN_SETTLE_MS = 150;
+
+/** A python participant (bench/peers.py serve) with `env`, or why it cannot run. */
+function startPython(name: string, module: string, torchThreads: number, env: Record<string, string>, threads: number): Participant | string {
+  const missing = available(module);
+  if (missing) return missing;
+  return new Participant(name, PYTHON, [SCRIPT, 'serve', String(torchThreads)], peerEnv(env), threads > 1 ? SPIN_SETTLE_MS : 0);
 }
 
-const TORCH_SETTINGS = [
+/** OpenBLAS sgemm via numpy with `threads` OpenBLAS threads, or why it cannot run. */
+export function startBlas(threads: number): Participant | string {
+  return startPython(`OpenBLAS ${threads}t`, 'numpy', 1, { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) }, threads);
+}
+
+export interface TorchSetting {
+  setting: string;
+  threads: number;
+  intra: number;
+  env: Record<string, string>;
+}
+
+export const TORCH_SETTINGS: TorchSetting[] = [
   // The best two-core setting: one intra-op thread, two OpenBLAS threads that sleep when idle.
-  { setting: 'intra1-blas2', threads: 2, intra: 1, env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } as Record<string, string> },
+  { setting: 'intra1-blas2', threads: 2, intra: 1, env: { OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } },
   // Plain set_num_threads(2): for reference (oversubscribes two cores).
-  { setting: 'intra2', threads: 2, intra: 2, env: {} as Record<string, string> },
-  { setting: 'intra1-blas1', threads: 1, intra: 1, env: { OPENBLAS_NUM_THREADS: '1' } as Record<string, string> },
+  { setting: 'intra2', threads: 2, intra: 2, env: {} },
+  { setting: 'intra1-blas1', threads: 1, intra: 1, env: { OPENBLAS_NUM_THREADS: '1' } },
 ];
 
-/** PyTorch train and predict in every setting that uses `threads` cores, appended to `peers`. */
-export function peerTorch(peers: Peers, threads: number, trainBatches: number[], predictBatches: number[], runs: number): void {
-  const missing = available('torch');
-  if (missing) {
-    if (!peers.skipped.some((s) => s.startsWith('PyTorch'))) peers.skipped.push(`PyTorch: ${missing}`);
-    return;
-  }
-  const torch = (peers.torch ??= { version: 'unknown', train: [], predict: [] });
-  for (const s of TORCH_SETTINGS.filter((x) => x.threads === threads)) {
-    const tr = runPy(['train', JSON.stringify(trainBatches), String(runs), String(s.intra)], s.env);
-    if (tr.ok) {
-      torch.version = tr.value.torch;
-      for (const row of tr.value.train) torch.train.push({ setting: s.setting, threads: s.threads, ...row });
-    } else {
-      peers.skipped.push(`PyTorch train ${s.setting}: ${tr.reason}`);
-    }
-    const pr = runPy(['predict', JSON.stringify(predictBatches), String(runs), String(s.intra)], s.env);
-    if (pr.ok) {
-      for (const row of pr.value.predict) torch.predict.push({ setting: s.setting, threads: s.threads, ...row });
-    } else {
-      peers.skipped.push(`PyTorch predict ${s.setting}: ${pr.reason}`);
-    }
-  }
+/** PyTorch in one thread setting, or why it cannot run. */
+export function startTorch(s: TorchSetting): Participant | string {
+  return startPython(`PyTorch ${s.setting}`, 'torch', s.intra, s.env, s.threads);
 }
 
 const TFJS_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'tfjs-peer.mjs');

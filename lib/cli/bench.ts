@@ -6,29 +6,25 @@
  * Never asserted anywhere, only printed (see bench/README.md for how to read it).
  *
  * The native pool's size is fixed when the addon loads (DOWNHILL_THREADS), so each native
- * thread count is measured in a child process (`bench --worker`) started with it.
+ * thread count is a child process (`bench --serve`) started with it; those and the peers'
+ * processes are sampled in alternation (bench-interleave.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tryNativeEngine } from '../engine/select.js';
 import { loadAddon } from '../engine/binding.js';
-import { gemmShapes, measureGemm, measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
-import { peerGemm, peerTfjs, peerTorch, type Peers } from './bench-peers.js';
+import { measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
+import { measureInterleaved } from './bench-interleave.js';
+import { peerTfjs, type Peers } from './bench-peers.js';
+import { serve } from './bench-serve.js';
 import { writeBenchReport } from './bench-report.js';
 import { formatHeader, formatRow, type Column } from './table.js';
 
 const TRAIN_BATCHES = [1, 32, 128, 512];
 const PREDICT_BATCHES = [1, 128];
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
-
-interface WorkerPart {
-  gemm: GemmRow[];
-  train: TrainRow[];
-  predict: PredictRow[];
-}
 
 interface Ratio {
   what: string;
@@ -46,28 +42,6 @@ export interface BenchResult {
   predict: PredictRow[];
   peers?: Peers;
   ratios?: Ratio[];
-}
-
-/** The native measurements of one process (its DOWNHILL_THREADS). */
-async function worker(spec: string): Promise<number> {
-  const { runs, quick } = JSON.parse(spec) as { runs: number; quick: boolean };
-  const part: WorkerPart = {
-    gemm: measureGemm(gemmShapes(quick), runs),
-    train: await measureTrain('native', TRAIN_BATCHES, runs, quick),
-    predict: await measurePredict('native', PREDICT_BATCHES, runs),
-  };
-  process.stdout.write(JSON.stringify(part) + '\n');
-  return 0;
-}
-
-function runWorker(threads: number, runs: number, quick: boolean): WorkerPart {
-  const r = spawnSync(process.execPath, [BIN, 'bench', '--worker', JSON.stringify({ runs, quick })], {
-    env: { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: 'native' },
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`bench worker (DOWNHILL_THREADS=${threads}) failed: ${r.stderr || r.error?.message}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as WorkerPart;
 }
 
 function ratios(res: BenchResult): Ratio[] {
@@ -166,10 +140,10 @@ function printTables(res: BenchResult, runs: number): void {
 export async function bench(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' }, peers: { type: 'boolean' }, threads: { type: 'string' }, worker: { type: 'string' }, out: { type: 'string' } },
+    options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, runs: { type: 'string' }, peers: { type: 'boolean' }, threads: { type: 'string' }, serve: { type: 'boolean' }, out: { type: 'string' } },
     strict: true,
   });
-  if (values.worker !== undefined) return worker(values.worker);
+  if (values.serve) return serve();
   const quick = values.quick ?? false;
   const runs = values.runs ? Math.max(1, Number(values.runs) | 0) : quick ? 3 : 7;
   const threadCounts = (values.threads ?? '1,2').split(',').map((s) => Math.max(1, Number(s) | 0));
@@ -181,25 +155,13 @@ export async function bench(argv: string[]): Promise<number> {
     train: [],
     predict: [],
   };
-  // Each thread count's peers run right after downhill's own measurements at that count, so
-  // both see about the same load on the shared machine.
   const peers: Peers | undefined = values.peers ? { skipped: [] } : undefined;
   // Progress on stderr (stdout carries the tables or the JSON document).
   const status = (what: string) => process.stderr.write(`bench: ${what}…\n`);
-  for (const t of threadCounts) {
-    if (native) {
-      status(`native engine, ${t} thread${t === 1 ? '' : 's'}: GEMM, train, predict`);
-      const part = runWorker(t, runs, quick);
-      res.gemm.push(...part.gemm);
-      res.train.push(...part.train);
-      res.predict.push(...part.predict);
-    }
-    if (peers) {
-      status(`OpenBLAS and PyTorch, ${t} thread${t === 1 ? '' : 's'}`);
-      peerGemm(peers, gemmShapes(quick), t, runs);
-      peerTorch(peers, t, TRAIN_BATCHES.filter((b) => b > 1), PREDICT_BATCHES, runs);
-    }
-  }
+  const measured = await measureInterleaved({ threadCounts, native, runs, quick, trainBatches: TRAIN_BATCHES, predictBatches: PREDICT_BATCHES, peers, status });
+  res.gemm.push(...measured.gemm);
+  res.train.push(...measured.train);
+  res.predict.push(...measured.predict);
   status('pure-TS engine: train, predict');
   res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
   if (peers) status('TensorFlow.js CPU and WASM');

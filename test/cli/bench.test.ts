@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { markdownTable, trainBars } from '../../lib/cli/bench-report.js';
 import type { BenchResult } from '../../lib/cli/bench.js';
+import { Participant } from '../../lib/cli/bench-channel.js';
+import { loadAddon } from '../../lib/engine/binding.js';
 
 const bin = fileURLToPath(new URL('../../bin/downhill.js', import.meta.url));
 const run = promisify(execFile);
@@ -30,6 +32,22 @@ describe('downhill bench', () => {
     expect(readFileSync(join(out, 'bench-train.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<path/);
     expect(readFileSync(join(out, 'bench.md'), 'utf8')).toMatch(/^\| trainer \| batch 32 \| batch 128 \| batch 512 \|/);
   }, 120_000);
+});
+
+describe.skipIf(!loadAddon().addon)('bench participant (bench --serve)', () => {
+  it('answers info and one GEMM sample per request, and reports a bad request as an error without ending', async () => {
+    const who = new Participant('native 1t', process.execPath, [bin, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: '1', DOWNHILL_ENGINE: 'native' });
+    try {
+      expect(await who.request({ kind: 'info' })).toMatchObject({ threads: 1 });
+      const shape = { m: 8, n: 8, k: 8, transA: false, transB: true, label: 'tiny' };
+      for (let i = 0; i < 2; i++) expect(await who.request({ kind: 'gemm', shape })).toBeGreaterThan(0);
+      await expect(who.request({ kind: 'nonsense' })).rejects.toThrow(/unknown request/);
+      expect(await who.request({ kind: 'gemm', shape })).toBeGreaterThan(0);
+    } finally {
+      await who.close();
+    }
+    expect(who.ended).toBe('exited with code 0');
+  }, 60_000);
 });
 
 describe('bench report', () => {

@@ -1,0 +1,198 @@
+/**
+ * The interleaved measurement behind `downhill bench`: the native engine at each thread count
+ * and every peer run as live participant processes (bench-channel.ts), and each measurement
+ * (a GEMM shape, a train batch, a predict case) takes its samples in rounds, one from every
+ * participant in turn. A ratio then compares samples taken seconds apart under the same load
+ * on the shared machine, instead of phases a minute apart.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Participant } from './bench-channel.js';
+import { gemmShapes, stat, type GemmRow, type PredictRow, type Stat, type TrainRow } from './bench-measure.js';
+import { startBlas, startTorch, TORCH_SETTINGS, type Peers, type TorchSetting } from './bench-peers.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
+
+/** One participant's samples of one measurement. */
+interface Lane {
+  who: Participant;
+  req: object;
+  values: number[];
+  error?: string;
+}
+
+const lane = (who: Participant, req: object): Lane => ({ who, req, values: [] });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `runs` rounds; each takes one sample from every lane in turn, forward then reverse order on
+ * alternate rounds so that no participant always goes first.
+ */
+async function alternate(lanes: Lane[], runs: number): Promise<void> {
+  for (let r = 0; r < runs; r++) {
+    for (const l of r % 2 === 0 ? lanes : [...lanes].reverse()) {
+      if (l.error) continue;
+      try {
+        const v = Number(await l.who.request(l.req));
+        if (!Number.isFinite(v) || v <= 0) throw new Error(`sample ${v} is not a positive number`);
+        l.values.push(v);
+      } catch (e) {
+        l.error = e instanceof Error ? e.message : String(e);
+      }
+      if (l.who.settleMs) await sleep(l.who.settleMs);
+    }
+  }
+}
+
+/** A lane's median and range; a failed peer lane is recorded in `skipped`, a failed native lane throws. */
+function result(l: Lane, skipped?: string[]): Stat | undefined {
+  if (!l.error && l.values.length > 0) return stat(l.values);
+  const why = `${l.who.name} ${JSON.stringify(l.req)}: ${l.error ?? 'no samples'}`;
+  if (!skipped) throw new Error(`bench: ${why}`);
+  skipped.push(why);
+  return undefined;
+}
+
+/** What the interleaved run measured, rows ordered by thread count as the tables print them. */
+export interface Interleaved {
+  gemm: GemmRow[];
+  train: TrainRow[];
+  predict: PredictRow[];
+}
+
+export interface InterleaveOptions {
+  threadCounts: number[];
+  native: boolean;
+  runs: number;
+  quick: boolean;
+  trainBatches: number[];
+  predictBatches: number[];
+  /** Filled with the peers' rows when given (`--peers`). */
+  peers?: Peers;
+  status: (what: string) => void;
+}
+
+type Native = { threads: number; who: Participant; isa: string };
+
+async function startNatives(threadCounts: number[]): Promise<Native[]> {
+  const natives = threadCounts.map((t) => ({
+    threads: t,
+    isa: '',
+    who: new Participant(`native ${t}t`, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(t), DOWNHILL_ENGINE: 'native' }),
+  }));
+  for (const n of natives) {
+    const info = (await n.who.request({ kind: 'info' })) as { isa: string; threads: number };
+    n.isa = info.isa;
+    n.threads = info.threads;
+  }
+  return natives;
+}
+
+/** Starts the peers that can run; the others go to `peers.skipped` with the reason. */
+async function startPeers(peers: Peers, threadCounts: number[]) {
+  const blas: { threads: number; who: Participant }[] = [];
+  const torch: { s: TorchSetting; who: Participant }[] = [];
+  for (const t of threadCounts) {
+    const who = startBlas(t);
+    if (typeof who === 'string') {
+      peers.skipped.push(`OpenBLAS via numpy, ${t} threads: ${who}`);
+      continue;
+    }
+    try {
+      const info = (await who.request({ kind: 'info' })) as { blas: { core?: string; config?: string } };
+      peers.openblas ??= { core: info.blas.core ?? 'unknown', config: info.blas.config ?? 'unknown', gemm: [] };
+      blas.push({ threads: t, who });
+    } catch (e) {
+      peers.skipped.push(`${who.name}: ${(e as Error).message}`);
+      await who.close();
+    }
+  }
+  for (const s of TORCH_SETTINGS.filter((x) => threadCounts.includes(x.threads))) {
+    const who = startTorch(s);
+    if (typeof who === 'string') {
+      peers.skipped.push(`PyTorch ${s.setting}: ${who}`);
+      continue;
+    }
+    try {
+      const info = (await who.request({ kind: 'info', torch: true })) as { torch: string };
+      peers.torch ??= { version: info.torch, train: [], predict: [] };
+      torch.push({ s, who });
+    } catch (e) {
+      peers.skipped.push(`${who.name}: ${(e as Error).message}`);
+      await who.close();
+    }
+  }
+  return { blas, torch };
+}
+
+/** Runs every measurement in alternation across the participants. */
+export async function measureInterleaved(o: InterleaveOptions): Promise<Interleaved> {
+  const natives: Native[] = [];
+  let blas: { threads: number; who: Participant }[] = [];
+  let torch: { s: TorchSetting; who: Participant }[] = [];
+  const byThreads = <T>() => new Map<number, T[]>(o.threadCounts.map((t) => [t, []]));
+  const gemmRows = byThreads<GemmRow>();
+  const trainRows = byThreads<TrainRow>();
+  const predictRows = byThreads<PredictRow>();
+  const skipped = o.peers?.skipped;
+  try {
+    if (o.native) natives.push(...(await startNatives(o.threadCounts)));
+    if (o.peers) ({ blas, torch } = await startPeers(o.peers, o.threadCounts));
+    const nativeNames = natives.map((n) => `native ${n.threads}t`).join(', ');
+
+    if (natives.length || blas.length) o.status(`GEMM in alternation: ${[nativeNames, ...blas.map((b) => b.who.name)].filter(Boolean).join(', ')}`);
+    for (const shape of natives.length || blas.length ? gemmShapes(o.quick) : []) {
+      const { m, n, k, transA, transB } = shape;
+      const nl = natives.map((x) => lane(x.who, { kind: 'gemm', shape }));
+      const bl = blas.map((x) => lane(x.who, { kind: 'gemm', m, n, k, transA, transB }));
+      await alternate([...nl, ...bl], o.runs);
+      natives.forEach((x, i) => {
+        const st = result(nl[i])!;
+        gemmRows.get(x.threads)!.push({ ...shape, threads: x.threads, isa: x.isa, gflops: st.median, min: st.min, max: st.max });
+      });
+      blas.forEach((x, i) => {
+        const st = result(bl[i], skipped);
+        if (st) o.peers!.openblas!.gemm.push({ m, n, k, transA, transB, threads: x.threads, gflops: st.median, min: st.min, max: st.max });
+      });
+    }
+
+    if (natives.length || torch.length) o.status(`train in alternation: ${[nativeNames, ...torch.map((t) => t.who.name)].filter(Boolean).join(', ')}`);
+    for (const batch of o.trainBatches) {
+      const nl = natives.map((x) => lane(x.who, { kind: 'train', batch, quick: o.quick }));
+      // PyTorch at batch 1 takes seconds per sample and no target compares it.
+      const tp = batch > 1 ? torch : [];
+      const tl = tp.map((x) => lane(x.who, { kind: 'train', batch }));
+      await alternate([...nl, ...tl], o.runs);
+      natives.forEach((x, i) => {
+        const st = result(nl[i])!;
+        trainRows.get(x.threads)!.push({ engine: 'native', isa: x.isa, batch, threads: x.threads, samplesPerSecond: st.median, min: st.min, max: st.max });
+      });
+      tp.forEach((x, i) => {
+        const st = result(tl[i], skipped);
+        if (st) o.peers!.torch!.train.push({ setting: x.s.setting, threads: x.s.threads, batch, samplesPerSecond: st.median, min: st.min, max: st.max });
+      });
+    }
+
+    if (natives.length || torch.length) o.status('predict in alternation');
+    const modes = ['sync', 'async'] as const;
+    for (const batch of o.predictBatches) {
+      const nl = natives.flatMap((x) => modes.map((mode) => lane(x.who, { kind: 'predict', batch, mode })));
+      const tl = torch.map((x) => lane(x.who, { kind: 'predict', batch }));
+      await alternate([...nl, ...tl], o.runs);
+      natives.forEach((x, i) =>
+        modes.forEach((mode, j) => {
+          const st = result(nl[i * modes.length + j])!;
+          predictRows.get(x.threads)!.push({ engine: 'native', isa: x.isa, batch, threads: x.threads, mode, ms: st.median, min: st.min, max: st.max });
+        }),
+      );
+      torch.forEach((x, i) => {
+        const st = result(tl[i], skipped);
+        if (st) o.peers!.torch!.predict.push({ setting: x.s.setting, threads: x.s.threads, batch, ms: st.median, min: st.min, max: st.max });
+      });
+    }
+  } finally {
+    await Promise.all([...natives, ...blas, ...torch].map((x) => x.who.close()));
+  }
+  const flat = <T>(m: Map<number, T[]>) => o.threadCounts.flatMap((t) => m.get(t)!);
+  return { gemm: flat(gemmRows), train: flat(trainRows), predict: flat(predictRows) };
+}
