@@ -43,6 +43,13 @@ size_t block_k(const KernelTable& t, const GemmArgs& g) {
 // rows, too few to repay the copy (an inference lane of 64 rows spent 11% of its time packing
 // the 784×256 first-layer weights; the strided rows, prefetched, cost the kernel nothing).
 constexpr size_t kInPlaceBRows = 96;
+// Up to 256 rows read B in place too while their k-block of B (kc × columns) fills at most half
+// of a core's L2 (1 MiB on Zen 4/5, where this was measured): the strided rows then come from
+// L2 as the packed copy would, and the copy is saved. 1 thread, alternating A/B: 128×256×784
+// 154–168 → 193–205 GFLOP/s, 128×128×256 158–185 → 191–196; 1024² and 2048² (2–4 MiB blocks,
+// strided reads from L3) lost 15% in place, 512² and the 784-row dW up to 10%: they stay packed.
+constexpr size_t kInPlaceBMaxRows = 256;
+constexpr size_t kInPlaceBBytes = size_t(512) << 10;
 
 // Row tiles of that path: heights in units of 4 rows (of MR when MR is not a multiple of 4),
 // at most MR, as even as possible, taller first: 64 rows with MR = 12 run as 12,12,12,12,8,8
@@ -65,7 +72,10 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
   const BlockSizes& bs = t.blocks;
   const size_t MR = static_cast<size_t>(bs.mr), NR = static_cast<size_t>(bs.nr);
   const size_t KC = block_k(t, g);
-  const bool b_in_place = !g.trans_b && i1 - i0 <= kInPlaceBRows;
+  const size_t rows = i1 - i0;
+  const bool b_in_place =
+      !g.trans_b && (rows <= kInPlaceBRows || (rows <= kInPlaceBMaxRows &&
+                                               std::min(KC, g.k) * (j1 - j0) * sizeof(float) <= kInPlaceBBytes));
   // The workspace may hold less than a full MC×KC / KC×NC block when the problems are small.
   const size_t MC = std::max(MR, std::min<size_t>(static_cast<size_t>(bs.mc), s.a_cap / KC / MR * MR));
   const size_t NC = b_in_place ? j1 - j0

@@ -4,7 +4,7 @@
 //   all four transposes, strided operands, against a float64 reference;
 // - the direct kernel (m ≤ 4 rows, untransposed, no packing) is bitwise the packed path: the
 //   same rows computed inside a taller product (packed) and alone (direct) agree exactly;
-// - so is the small-m path (B read in place, row tiles of exact heights), the same way;
+// - so is the B-in-place path (row tiles of exact heights), the same way;
 // - ISA levels agree with each other within the stated tolerance 1.5e-7·(k + 4)·Σ|a·b|.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../helpers/rng.js';
@@ -122,13 +122,15 @@ suite('native gemm epilogues and the direct path', () => {
       }
     });
 
-    it('the small-m path (B in place, m ≤ 96) is bitwise the packed path, with and without epilogues', () => {
+    it('the B-in-place path (m ≤ 96, or m ≤ 256 while a k-block of B fits 512 KiB) is bitwise the packed path, with and without epilogues', () => {
       const rand = rng(6);
-      // [first row, rows]: edge heights, the 64 rows of an inference lane, the 96-row limit.
-      const slices = [[0, 5], [5, 7], [12, 64], [76, 96], [172, 32], [204, 13], [217, 8], [225, 75]] as const;
+      // [first row, rows]: edge heights, the 64 rows of an inference lane, the 96-row limit,
+      // then taller blocks up to the 256-row limit (in place while kc·n·4 ≤ 512 KiB).
+      const slices = [[0, 5], [5, 7], [12, 64], [76, 96], [172, 32], [204, 13], [217, 8], [225, 75], [100, 200], [300, 256], [344, 97]] as const;
       for (const transA of [false, true]) {
         for (const [n, k] of [[256, 784], [33, 257], [70, 600]] as const) {
-          const tall = problem(transA, false, 300, n, k, 1, rand);
+          // 600 rows: packed even when the hook splits them over two threads (300 rows each).
+          const tall = problem(transA, false, 600, n, k, 1, rand);
           for (const [alpha, beta, relu] of [[1, 0, true], [1, 1, false], [0.5, -1.5, null], [1, 0, null]] as const) {
             const full = run(isa, tall, alpha, beta, relu);
             for (const [r0, rows] of slices) {
