@@ -4,6 +4,7 @@
 #include "kernels/vector_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +12,10 @@
 #include <vector>
 
 #include "kernels/parallel.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace dh::kernels {
 namespace {
@@ -41,28 +46,40 @@ double sum_abs_block(const float* x, size_t begin, size_t end) {
   return combine(acc);
 }
 
-// max over [begin, end) of the bits of |x[i]| as integers: for non-negative floats the bit
-// patterns order like the values, +inf is 0x7f800000 and every NaN is above it. Integer lanes
-// because the float form (a > m ? a : m plus a NaN test) does not vectorise for SSE2.
+// max over [begin, end) of |x[i]| as the bits of a float: +inf is 0x7f800000, any NaN gives
+// 0x7fc00000 (above it). On x86 with SSE2 intrinsics (the baseline every x86-64 has): maxps
+// keeps its second operand when the first is NaN, NaNs are caught apart by cmpunordps; GCC
+// does not vectorise the scalar form, which ran at a third of this speed.
 uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
-  int32_t acc[kLanes] = {};
+  float m = 0.0f;
+  bool any_nan = false;
   size_t i = begin;
-  for (; i + kLanes <= end; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      int32_t u;
-      std::memcpy(&u, x + i + l, sizeof u);
-      u &= 0x7fffffff;
-      acc[l] = u > acc[l] ? u : acc[l];
-    }
-  for (; i < end; ++i) {
-    int32_t u;
-    std::memcpy(&u, x + i, sizeof u);
-    u &= 0x7fffffff;
-    acc[0] = u > acc[0] ? u : acc[0];
+#if defined(__SSE2__)
+  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, u = m0;
+  for (; i + 16 <= end; i += 16) {
+    const __m128 a0 = _mm_and_ps(_mm_loadu_ps(x + i), abs_mask), a1 = _mm_and_ps(_mm_loadu_ps(x + i + 4), abs_mask);
+    const __m128 a2 = _mm_and_ps(_mm_loadu_ps(x + i + 8), abs_mask), a3 = _mm_and_ps(_mm_loadu_ps(x + i + 12), abs_mask);
+    m0 = _mm_max_ps(a0, m0);
+    m1 = _mm_max_ps(a1, m1);
+    m2 = _mm_max_ps(a2, m2);
+    m3 = _mm_max_ps(a3, m3);
+    u = _mm_or_ps(u, _mm_or_ps(_mm_cmpunord_ps(a0, a1), _mm_cmpunord_ps(a2, a3)));
   }
-  int32_t m = 0;
-  for (int l = 0; l < kLanes; ++l) m = acc[l] > m ? acc[l] : m;
-  return static_cast<uint32_t>(m);
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, _mm_max_ps(_mm_max_ps(m0, m1), _mm_max_ps(m2, m3)));
+  for (float v : lanes) m = v > m ? v : m;
+  any_nan = _mm_movemask_ps(u) != 0;
+#endif
+  for (; i < end; ++i) {
+    const float a = std::fabs(x[i]);
+    m = a > m ? a : m;
+    any_nan |= a != a;
+  }
+  if (any_nan) return 0x7fc00000u;
+  uint32_t bits;
+  std::memcpy(&bits, &m, sizeof bits);
+  return bits;
 }
 
 double bits_value(uint32_t m) {
@@ -102,16 +119,17 @@ double vec_sum_abs(runtime::ThreadPool* pool, size_t n, const float* x) {
 }
 
 double vec_max_abs(runtime::ThreadPool* pool, size_t n, const float* x) {
-  const size_t blocks = blocks_of(n);
   const int nt = threads_for(pool, n, kMinElemsPerThread);
-  if (nt <= 1 || blocks <= 1) return bits_value(n == 0 ? 0u : max_abs_bits(x, 0, n));
-  std::vector<uint32_t> partials(blocks);
-  parallel_ranges(pool, nt, blocks, 1, [&](size_t b0, size_t b1) {
-    for (size_t b = b0; b < b1; ++b) partials[b] = max_abs_bits(x, b * kVecBlock, std::min(n, (b + 1) * kVecBlock));
+  if (nt <= 1) return bits_value(max_abs_bits(x, 0, n));
+  // One partial per range, combined by an atomic max (exact in any order; no allocation).
+  std::atomic<uint32_t> m{0};
+  parallel_ranges(pool, nt, n, kLanes, [&](size_t b, size_t e) {
+    const uint32_t part = max_abs_bits(x, b, e);
+    uint32_t cur = m.load(std::memory_order_relaxed);
+    while (part > cur && !m.compare_exchange_weak(cur, part, std::memory_order_relaxed)) {
+    }
   });
-  uint32_t m = 0;
-  for (uint32_t p : partials) m = p > m ? p : m;  // exact: any order gives the same maximum
-  return bits_value(m);
+  return bits_value(m.load(std::memory_order_relaxed));
 }
 
 void vec_axpy(runtime::ThreadPool* pool, size_t n, double alpha, const float* x, float* y) {
