@@ -13,6 +13,11 @@
 namespace dh::plan {
 namespace {
 
+inline void prefetch_row(const float* row, size_t bytes) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+}
+
 size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
 // The spare gradient arenas of the lanes stay within 64 MB.
@@ -138,9 +143,19 @@ void Plan::zero_frozen_grads(const Arenas& a) const {
   for (const Range& r : frozen_) std::memset(a.grads + r.first, 0, (r.second - r.first) * sizeof(float));
 }
 
+// A shuffled batch's rows sit at random places in x (often far beyond the caches): every line of
+// the row kGatherAhead rows on is requested before this row is copied, so the memory latency of
+// the coming rows overlaps the copies instead of following each one.
+constexpr size_t kGatherAhead = 3;
+
 void Plan::gather(const float* x, const int32_t* idx, size_t r0, size_t r1) {
   const size_t d = dims_[0];
-  for (size_t r = r0; r < r1; ++r) std::memcpy(xb_ + r * d, x + static_cast<size_t>(idx[r]) * d, d * sizeof(float));
+  const size_t bytes = d * sizeof(float);
+  for (size_t r = r0; r < std::min(r1, r0 + kGatherAhead); ++r) prefetch_row(x + static_cast<size_t>(idx[r]) * d, bytes);
+  for (size_t r = r0; r < r1; ++r) {
+    if (r + kGatherAhead < r1) prefetch_row(x + static_cast<size_t>(idx[r + kGatherAhead]) * d, bytes);
+    std::memcpy(xb_ + r * d, x + static_cast<size_t>(idx[r]) * d, bytes);
+  }
 }
 
 double Plan::weight_sum(const float* weights, const int32_t* idx, size_t rows) const {
