@@ -101,9 +101,26 @@ void pack_b_cols(const float* b, size_t ldb, size_t p0, size_t kc, size_t j0, si
     const size_t nrem = std::min<size_t>(NR, nc - jr);
     float* d = dst + jr * kc;
     const float* src = b + (j0 + jr) * ldb + p0;
+    size_t p = 0;
+#if DH_PACK_SSE
+    // A full panel by 4×4 transposes: 4 k values of 4 columns per step (NR is a multiple of 4).
+    if (nrem == NR) {
+      for (; p + 4 <= kc; p += 4) {
+        for (int j = 0; j < NR; j += 4) {
+          const float* s = src + j * ldb + p;
+          __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + ldb);
+          __m128 r2 = _mm_loadu_ps(s + 2 * ldb), r3 = _mm_loadu_ps(s + 3 * ldb);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(d + (p + 0) * NR + j, r0);
+          _mm_storeu_ps(d + (p + 1) * NR + j, r1);
+          _mm_storeu_ps(d + (p + 2) * NR + j, r2);
+          _mm_storeu_ps(d + (p + 3) * NR + j, r3);
+        }
+      }
+    }
+#endif
     // Blocks of 8 k values: each source row is read contiguously, the panel written in
     // cache-line-sized rows.
-    size_t p = 0;
     for (; p + 8 <= kc; p += 8) {
       for (int j = 0; j < NR; ++j) {
         if (static_cast<size_t>(j) < nrem) {
