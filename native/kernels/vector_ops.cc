@@ -46,17 +46,16 @@ double sum_abs_block(const float* x, size_t begin, size_t end) {
   return combine(acc);
 }
 
-// max over [begin, end) of |x[i]| as the bits of a float: +inf is 0x7f800000, any NaN gives
-// 0x7fc00000 (above it). On x86 with SSE2 intrinsics (the baseline every x86-64 has): maxps
-// keeps its second operand when the first is NaN, NaNs are caught apart by cmpunordps; GCC
-// does not vectorise the scalar form, which ran at a third of this speed.
-uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
-  float m = 0.0f;
-  bool any_nan = false;
-  size_t i = begin;
+// max over [begin, end) of |x[i]| as the bits of a float: for non-negative floats the bit
+// patterns order like the values, +inf is 0x7f800000 and every NaN is above it.
 #if defined(__SSE2__)
+// x86-64 (SSE2 is its baseline): maxps keeps its second operand when the first is NaN, and NaNs
+// are caught apart by cmpunordps. 100k floats: 8.4 µs, against 23 µs for the integer lanes below
+// (SSE2 has no 32-bit integer max, so GCC emulates it).
+uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
   const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-  __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, u = m0;
+  __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, unordered = m0;
+  size_t i = begin;
   for (; i + 16 <= end; i += 16) {
     const __m128 a0 = _mm_and_ps(_mm_loadu_ps(x + i), abs_mask), a1 = _mm_and_ps(_mm_loadu_ps(x + i + 4), abs_mask);
     const __m128 a2 = _mm_and_ps(_mm_loadu_ps(x + i + 8), abs_mask), a3 = _mm_and_ps(_mm_loadu_ps(x + i + 12), abs_mask);
@@ -64,13 +63,13 @@ uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
     m1 = _mm_max_ps(a1, m1);
     m2 = _mm_max_ps(a2, m2);
     m3 = _mm_max_ps(a3, m3);
-    u = _mm_or_ps(u, _mm_or_ps(_mm_cmpunord_ps(a0, a1), _mm_cmpunord_ps(a2, a3)));
+    unordered = _mm_or_ps(unordered, _mm_or_ps(_mm_cmpunord_ps(a0, a1), _mm_cmpunord_ps(a2, a3)));
   }
   alignas(16) float lanes[4];
   _mm_store_ps(lanes, _mm_max_ps(_mm_max_ps(m0, m1), _mm_max_ps(m2, m3)));
+  float m = 0.0f;
   for (float v : lanes) m = v > m ? v : m;
-  any_nan = _mm_movemask_ps(u) != 0;
-#endif
+  bool any_nan = _mm_movemask_ps(unordered) != 0;
   for (; i < end; ++i) {
     const float a = std::fabs(x[i]);
     m = a > m ? a : m;
@@ -81,6 +80,29 @@ uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
   std::memcpy(&bits, &m, sizeof bits);
   return bits;
 }
+#else
+// Integer lanes, which NEON vectorises (signed 32-bit max).
+uint32_t max_abs_bits(const float* x, size_t begin, size_t end) {
+  int32_t acc[kLanes] = {};
+  size_t i = begin;
+  for (; i + kLanes <= end; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      int32_t u;
+      std::memcpy(&u, x + i + l, sizeof u);
+      u &= 0x7fffffff;
+      acc[l] = u > acc[l] ? u : acc[l];
+    }
+  for (; i < end; ++i) {
+    int32_t u;
+    std::memcpy(&u, x + i, sizeof u);
+    u &= 0x7fffffff;
+    acc[0] = u > acc[0] ? u : acc[0];
+  }
+  int32_t m = 0;
+  for (int l = 0; l < kLanes; ++l) m = acc[l] > m ? acc[l] : m;
+  return static_cast<uint32_t>(m);
+}
+#endif
 
 double bits_value(uint32_t m) {
   if (m > 0x7f800000u) return std::numeric_limits<double>::quiet_NaN();
