@@ -2,7 +2,7 @@
  * The measurements behind `downhill bench`, one process's worth: GEMM GFLOP/s through the
  * addon's kernel hook, training samples/s and predict latency through the public model API.
  * A sampler is set up and warmed up once, then each call times one block (tens of ms); the
- * orchestrator (bench.ts) interleaves samples of every participant and takes medians.
+ * orchestrator (bench-interleave.ts) interleaves samples of every participant and takes medians.
  * Thread counts are whatever this process was started with (DOWNHILL_THREADS).
  */
 import { loadMnist, takeRows, MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';

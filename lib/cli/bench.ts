@@ -10,8 +10,6 @@
  * processes are sampled in alternation (bench-interleave.ts).
  */
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tryNativeEngine } from '../engine/select.js';
 import { loadAddon } from '../engine/binding.js';
@@ -24,7 +22,6 @@ import { formatHeader, formatRow, type Column } from './table.js';
 
 const TRAIN_BATCHES = [1, 32, 128, 512];
 const PREDICT_BATCHES = [1, 128];
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
 
 interface Ratio {
   what: string;
