@@ -4,42 +4,75 @@
  * (a GEMM shape, a train batch, a predict case) takes its samples in rounds, one from every
  * participant in turn. A ratio then compares samples taken seconds apart under the same load
  * on the shared machine, instead of phases a minute apart.
+ *
+ * Training also samples N single-thread native processes at once (N = the most threads
+ * measured): what the machine gives N cores that share nothing but the hardware, the ceiling
+ * against which the N-thread scaling reads (see bench/README.md).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Participant } from './bench-channel.js';
-import { gemmShapes, stat, type GemmRow, type PredictRow, type Stat, type TrainRow } from './bench-measure.js';
+import { gemmShapes, stat, type GemmRow, type IndependentRow, type PredictRow, type Stat, type TrainRow } from './bench-measure.js';
 import { startBlas, startTorch, TORCH_SETTINGS, type Peers, type TorchSetting } from './bench-peers.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
 
-/** One participant's samples of one measurement. */
-interface Lane {
-  who: Participant;
+/** One participant's (or one group's) samples of one measurement. */
+export interface Lane {
+  name: string;
   req: object;
+  /** One sample of `req`. */
+  take: () => Promise<number>;
+  /** Pause after each sample (threads that spin, see bench-peers.ts). */
+  settleMs: number;
   values: number[];
   error?: string;
 }
 
-const lane = (who: Participant, req: object): Lane => ({ who, req, values: [] });
+/** The samples `who` answers to `req`. */
+export const lane = (who: Pick<Participant, 'name' | 'request' | 'settleMs'>, req: object): Lane => ({
+  name: who.name,
+  req,
+  take: async () => Number(await who.request(req)),
+  settleMs: who.settleMs,
+  values: [],
+});
+
+/**
+ * `req` sent to every one of `group` at once, as independent processes on the same machine; a
+ * sample is their combined rate while all of them run: group size × the slowest one's rate
+ * (every member does the same work, so this is the work done until the last one finishes).
+ * For a rate (samples/s) only.
+ */
+export const concurrentLane = (name: string, group: Pick<Participant, 'request'>[], req: object): Lane => ({
+  name,
+  req,
+  take: async () => {
+    const rates = (await Promise.all(group.map((g) => g.request(req)))).map(Number);
+    return group.length * Math.min(...rates);
+  },
+  settleMs: 0,
+  values: [],
+});
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `runs` rounds; each takes one sample from every lane in turn, forward then reverse order on
  * alternate rounds so that no participant always goes first.
  */
-async function alternate(lanes: Lane[], runs: number): Promise<void> {
+export async function alternate(lanes: Lane[], runs: number): Promise<void> {
   for (let r = 0; r < runs; r++) {
     for (const l of r % 2 === 0 ? lanes : [...lanes].reverse()) {
       if (l.error) continue;
       try {
-        const v = Number(await l.who.request(l.req));
+        const v = await l.take();
         if (!Number.isFinite(v) || v <= 0) throw new Error(`sample ${v} is not a positive number`);
         l.values.push(v);
       } catch (e) {
         l.error = e instanceof Error ? e.message : String(e);
       }
-      if (l.who.settleMs) await sleep(l.who.settleMs);
+      if (l.settleMs) await sleep(l.settleMs);
     }
   }
 }
@@ -47,7 +80,7 @@ async function alternate(lanes: Lane[], runs: number): Promise<void> {
 /** A lane's median and range; a failed peer lane is recorded in `skipped`, a failed native lane throws. */
 function result(l: Lane, skipped?: string[]): Stat | undefined {
   if (!l.error && l.values.length > 0) return stat(l.values);
-  const why = `${l.who.name} ${JSON.stringify(l.req)}: ${l.error ?? 'no samples'}`;
+  const why = `${l.name} ${JSON.stringify(l.req)}: ${l.error ?? 'no samples'}`;
   if (!skipped) throw new Error(`bench: ${why}`);
   skipped.push(why);
   return undefined;
@@ -58,6 +91,8 @@ export interface Interleaved {
   gemm: GemmRow[];
   train: TrainRow[];
   predict: PredictRow[];
+  /** With 1 and N > 1 native threads: N single-thread trainers at once, sampled with the others. */
+  independent: IndependentRow[];
 }
 
 export interface InterleaveOptions {
@@ -74,12 +109,11 @@ export interface InterleaveOptions {
 
 type Native = { threads: number; who: Participant; isa: string };
 
+const startNative = (name: string, threads: number) =>
+  new Participant(name, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: 'native' });
+
 async function startNatives(threadCounts: number[]): Promise<Native[]> {
-  const natives = threadCounts.map((t) => ({
-    threads: t,
-    isa: '',
-    who: new Participant(`native ${t}t`, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(t), DOWNHILL_ENGINE: 'native' }),
-  }));
+  const natives = threadCounts.map((t) => ({ threads: t, isa: '', who: startNative(`native ${t}t`, t) }));
   for (const n of natives) {
     const info = (await n.who.request({ kind: 'info' })) as { isa: string; threads: number };
     n.isa = info.isa;
@@ -128,6 +162,9 @@ async function startPeers(peers: Peers, threadCounts: number[]) {
 /** Runs every measurement in alternation across the participants. */
 export async function measureInterleaved(o: InterleaveOptions): Promise<Interleaved> {
   const natives: Native[] = [];
+  // The single-thread native process and copies of it: as many as the most threads measured.
+  const singles: Participant[] = [];
+  const independent: IndependentRow[] = [];
   let blas: { threads: number; who: Participant }[] = [];
   let torch: { s: TorchSetting; who: Participant }[] = [];
   const byThreads = <T>() => new Map<number, T[]>(o.threadCounts.map((t) => [t, []]));
@@ -137,6 +174,13 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
   const skipped = o.peers?.skipped;
   try {
     if (o.native) natives.push(...(await startNatives(o.threadCounts)));
+    const one = natives.find((x) => x.threads === 1);
+    const most = Math.max(...natives.map((x) => x.threads));
+    if (one && most > 1) {
+      singles.push(one.who);
+      for (let i = 2; i <= most; i++) singles.push(startNative(`native 1t #${i}`, 1));
+      for (const s of singles.slice(1)) await s.request({ kind: 'info' });
+    }
     if (o.peers) ({ blas, torch } = await startPeers(o.peers, o.threadCounts));
     const nativeNames = natives.map((n) => `native ${n.threads}t`).join(', ');
 
@@ -162,7 +206,14 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
       // PyTorch at batch 1 takes seconds per sample and no target compares it.
       const tp = batch > 1 ? torch : [];
       const tl = tp.map((x) => lane(x.who, { kind: 'train', batch }));
-      await alternate([...nl, ...tl], o.runs);
+      const il = singles.length ? [concurrentLane(`native 1t ×${singles.length} at once`, singles, { kind: 'train', batch, quick: o.quick })] : [];
+      // The copies set up and warm up on their first request; do that before any timed round.
+      for (const s of singles.slice(1)) await s.request({ kind: 'train', batch, quick: o.quick });
+      await alternate([...nl, ...il, ...tl], o.runs);
+      if (il.length) {
+        const st = result(il[0])!;
+        independent.push({ batch, processes: singles.length, samplesPerSecond: st.median, min: st.min, max: st.max });
+      }
       natives.forEach((x, i) => {
         const st = result(nl[i])!;
         trainRows.get(x.threads)!.push({ engine: 'native', isa: x.isa, batch, threads: x.threads, samplesPerSecond: st.median, min: st.min, max: st.max });
@@ -191,8 +242,8 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
       });
     }
   } finally {
-    await Promise.all([...natives, ...blas, ...torch].map((x) => x.who.close()));
+    await Promise.all([...natives.map((x) => x.who), ...singles.slice(1), ...blas.map((x) => x.who), ...torch.map((x) => x.who)].map((who) => who.close()));
   }
   const flat = <T>(m: Map<number, T[]>) => o.threadCounts.flatMap((t) => m.get(t)!);
-  return { gemm: flat(gemmRows), train: flat(trainRows), predict: flat(predictRows) };
+  return { gemm: flat(gemmRows), train: flat(trainRows), predict: flat(predictRows), independent };
 }

@@ -46,6 +46,18 @@ export interface TrainRow {
   max: number;
 }
 
+/**
+ * The machine's own ceiling for a multi-threaded run: `processes` independent single-thread
+ * native trainers at once (each a separate process, nothing shared), their combined samples/s.
+ */
+export interface IndependentRow {
+  batch: number;
+  processes: number;
+  samplesPerSecond: number;
+  min: number;
+  max: number;
+}
+
 export interface PredictRow {
   engine: string;
   isa: string;

@@ -13,7 +13,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { tryNativeEngine } from '../engine/select.js';
 import { loadAddon } from '../engine/binding.js';
-import { measurePredict, measureTrain, type GemmRow, type PredictRow, type TrainRow } from './bench-measure.js';
+import { measurePredict, measureTrain, type GemmRow, type IndependentRow, type PredictRow, type TrainRow } from './bench-measure.js';
 import { measureInterleaved } from './bench-interleave.js';
 import { peerTfjs, type Peers } from './bench-peers.js';
 import { serve } from './bench-serve.js';
@@ -37,6 +37,8 @@ export interface BenchResult {
   gemm: GemmRow[];
   train: TrainRow[];
   predict: PredictRow[];
+  /** N single-thread native trainers at once (with `--threads` 1 and N > 1). */
+  independent?: IndependentRow[];
   peers?: Peers;
   ratios?: Ratio[];
 }
@@ -83,6 +85,11 @@ function ratios(res: BenchResult): Ratio[] {
     const one = train(b, 1);
     const two = train(b, 2);
     if (one && two) out.push({ what: `train batch ${b}: 2 threads / 1 thread`, downhill: two.samplesPerSecond, peer: one.samplesPerSecond, ratio: two.samplesPerSecond / one.samplesPerSecond, target: b === 512 ? 1.8 : undefined });
+    // The scaling's ceiling on this machine: two independent 1-thread processes at once, and how
+    // much of it one 2-thread process gets.
+    const pair = res.independent?.find((r) => r.batch === b && r.processes === 2);
+    if (one && pair) out.push({ what: `train batch ${b}: 2 independent 1-thread processes at once / 1 thread`, downhill: pair.samplesPerSecond, peer: one.samplesPerSecond, ratio: pair.samplesPerSecond / one.samplesPerSecond });
+    if (two && pair) out.push({ what: `train batch ${b}: 2 threads / 2 independent 1-thread processes at once`, downhill: two.samplesPerSecond, peer: pair.samplesPerSecond, ratio: two.samplesPerSecond / pair.samplesPerSecond });
   }
   return out;
 }
@@ -104,6 +111,8 @@ function printTables(res: BenchResult, runs: number): void {
   const tcols: Column[] = [{ title: 'train', width: 7 }, { title: 'isa', width: 6 }, { title: 'threads', width: 7 }, { title: 'batch', width: 5 }, { title: 'samples/s', width: 10 }, { title: 'range', width: 17 }];
   w(formatHeader(tcols));
   for (const r of res.train) w(formatRow(tcols, [r.engine, r.isa, String(r.threads), String(r.batch), Math.round(r.samplesPerSecond).toString(), `${Math.round(r.min)}–${Math.round(r.max)}`]));
+  for (const r of res.independent ?? []) w(formatRow(tcols, [`${r.processes}×1t`, String(m.isa ?? ''), `${r.processes}×1`, String(r.batch), Math.round(r.samplesPerSecond).toString(), `${Math.round(r.min)}–${Math.round(r.max)}`]));
+  if (res.independent?.length) w(`(${res.independent[0].processes}×1t: ${res.independent[0].processes} independent single-thread processes at once, combined)`);
   w('');
   const pcols: Column[] = [{ title: 'predict', width: 7 }, { title: 'isa', width: 6 }, { title: 'threads', width: 7 }, { title: 'batch', width: 5 }, { title: 'mode', width: 5 }, { title: 'ms/call', width: 9 }, { title: 'range', width: 17 }];
   w(formatHeader(pcols));
@@ -159,6 +168,7 @@ export async function bench(argv: string[]): Promise<number> {
   res.gemm.push(...measured.gemm);
   res.train.push(...measured.train);
   res.predict.push(...measured.predict);
+  if (measured.independent.length) res.independent = measured.independent;
   status('pure-TS engine: train, predict');
   res.train.push(...(await measureTrain('js', TRAIN_BATCHES, Math.min(runs, 5), quick)));
   if (peers) status('TensorFlow.js CPU and WASM');

@@ -792,16 +792,21 @@ void Plan::lane_step(const Arenas& a, const TrainRequest& req, const int32_t* id
   };
   runtime::ThreadPool* pool = &runtime::pool();
   pool->run(static_cast<int>(lanes), static_cast<int>(std::min(lanes, lane_threads())), job);
-  // grads = ((lane 0 + lane 1) + lane 2) + …, over the trainable ranges (frozen ones stay 0).
-  const float* spare = lane_grads_.data();
+}
+
+PendingGrads Plan::lane_sums(const Arenas& a, size_t lanes) const {
+  PendingGrads p;
+  p.grads = a.grads;
+  p.extra = lane_grads_.data();
+  p.count = lanes - 1;
+  p.stride = params_;
+  return p;
+}
+
+void Plan::add_lane_sums(const PendingGrads& p) const {
   for (const Range& rg : ranges_) {
-    kernels::parallel_for(pool, rg.second - rg.first, kernels::kChunk, lanes, [&](size_t b, size_t e) {
-      float* g = a.grads + rg.first;
-      for (size_t l = 1; l < lanes; ++l) {
-        const float* h = spare + (l - 1) * params_ + rg.first;
-        for (size_t i = b; i < e; ++i) g[i] += h[i];
-      }
-    });
+    kernels::parallel_for(&runtime::pool(), rg.second - rg.first, kernels::kChunk, p.count + 1,
+                          [&](size_t b, size_t e) { add_pending(p, rg.first + b, rg.first + e); });
   }
 }
 
@@ -838,6 +843,14 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     const float mean = static_cast<float>(reg_.empty() ? data : data + reg_loss(a));
     req.loss_out[i] = mean;
     req.correct_out[i] = static_cast<int32_t>(correct);
+    // The lanes' gradients are summed into a.grads (lane 0's) by the update as it reads them;
+    // before it only where something else must see the sum first: the regularization's
+    // gradient is added after it, and a stopped step leaves the whole gradient.
+    PendingGrads pending = lanes > 1 ? lane_sums(a, lanes) : PendingGrads{};
+    if (pending.count > 0 && (!std::isfinite(mean) || !reg_.empty())) {
+      add_lane_sums(pending);
+      pending.count = 0;
+    }
     if (!std::isfinite(mean)) return i;
     update_running_stats(a, rows);
     if (lanes == 1) backward(a, rows, true, step, 0, false);
@@ -849,7 +862,7 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     // 2 threads: batch 1 went from 6.4k to 8.7k samples/s with the update kept here.
     runtime::ThreadPool* update_pool = rows >= kMinRowsForParallelUpdate ? &runtime::pool() : nullptr;
     apply_update(kt_, update_pool, spec_.optimizer, params_, ranges_.data(), ranges_.size(), a.params, a.grads,
-                 a.state, req.lrs[i], t, update_);
+                 a.state, req.lrs[i], t, update_, &pending);
   }
   return req.steps;
 }

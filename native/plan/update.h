@@ -27,13 +27,29 @@ struct UpdateScratch {
 
 using Range = std::pair<size_t, size_t>;  // [start, end) of the arena
 
+// Gradients of data-parallel lanes not yet summed: grads[i] += extra[k·stride + i] for k = 0,
+// 1, … count − 1 in that order, for i in the updated ranges. The update does it piece by
+// piece just before it reads each piece (one pass over the gradients instead of two), or
+// over the whole ranges first when clipping by norm needs the summed gradient. Either way
+// the sums are the same floats.
+struct PendingGrads {
+  float* grads = nullptr;  // the grads the update reads
+  const float* extra = nullptr;
+  size_t count = 0;
+  size_t stride = 0;
+};
+
+// The pending sums over [begin, end) of the arena, then count = 0 is what remains.
+void add_pending(const PendingGrads& p, size_t begin, size_t end);
+
 // One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
 // holds state_slots(opt) × n floats (slot k at state + k·n). Only the `count` ranges are
 // updated (params and state); the clipping norm is over the whole gradient arena (the plan
-// keeps gradients outside the ranges at 0).
+// keeps gradients outside the ranges at 0). With `pending`, its sums first (grads is
+// pending->grads); grads outside the ranges are not summed.
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,
                   const Range* ranges, size_t count, float* params, const float* grads, float* state, float lr,
-                  double t, UpdateScratch& scratch);
+                  double t, UpdateScratch& scratch, const PendingGrads* pending = nullptr);
 
 // The same over the whole arena (one range [0, n)).
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,

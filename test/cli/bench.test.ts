@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { markdownTable, trainBars } from '../../lib/cli/bench-report.js';
 import type { BenchResult } from '../../lib/cli/bench.js';
 import { Participant } from '../../lib/cli/bench-channel.js';
+import { alternate, concurrentLane } from '../../lib/cli/bench-interleave.js';
 import { loadAddon } from '../../lib/engine/binding.js';
 
 const bin = fileURLToPath(new URL('../../bin/downhill.js', import.meta.url));
@@ -48,6 +49,33 @@ describe.skipIf(!loadAddon().addon)('bench participant (bench --serve)', () => {
     }
     expect(who.ended).toBe('exited with code 0');
   }, 60_000);
+});
+
+describe('independent processes at once (concurrentLane)', () => {
+  // A stand-in participant: answers `rate` after `ms`, and records how many requests were in flight.
+  const inFlight = { now: 0, most: 0 };
+  const member = (rates: number[], ms: number) => ({
+    request: async () => {
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      await new Promise((r) => setTimeout(r, ms));
+      inFlight.now--;
+      return rates.shift();
+    },
+  });
+
+  it('sends each request to every member at once and counts members × the slowest rate', async () => {
+    const l = concurrentLane('2×1t', [member([100, 90], 20), member([80, 120], 5)], { kind: 'train' });
+    await alternate([l], 2);
+    expect(inFlight.most).toBe(2);
+    expect(l.values).toEqual([160, 180]);
+  });
+
+  it('records a member that fails as the lane error', async () => {
+    const l = concurrentLane('2×1t', [member([100], 1), { request: async () => Promise.reject(new Error('exited with code 1')) }], {});
+    await alternate([l], 1);
+    expect(l.values).toEqual([]);
+    expect(l.error).toBe('exited with code 1');
+  });
 });
 
 describe('bench report', () => {

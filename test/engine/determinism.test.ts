@@ -48,4 +48,15 @@ describe.each(engineNames())('%s engine determinism', (engine) => {
       expect(r.predictions).toBe(results[0].predictions);
     }
   });
+
+  // On 2 threads the lanes' gradients are summed inside the update, piece by piece; with an L2
+  // penalty or norm clipping they are summed first. Every way must give the 1-thread bits.
+  for (const update of ['l2', 'clipnorm', 'sgd-clipvalue', 'lion']) {
+    it.runIf(engine === 'native')(`large batches give the same bits with and without lanes (${update})`, async () => {
+      const one = await trainInChild(engine, { DOWNHILL_THREADS: '1' }, ['2', '1500', '600', 'seed', update]);
+      const two = await trainInChild(engine, { DOWNHILL_THREADS: '2' }, ['2', '1500', '600', 'seed', update]);
+      expect(two.losses).toEqual(one.losses);
+      expect(two.hash).toBe(one.hash);
+    });
+  }
 });
