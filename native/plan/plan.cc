@@ -1,6 +1,7 @@
 #include "plan/plan.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -139,6 +140,8 @@ Plan::Plan(const Spec& spec, const kernels::KernelTable& table, int threads) : s
   if (spec_.optimizer.clip_norm > 0) update_.reserve(params_);
 }
 
+runtime::ThreadPool* Plan::whole_pool(const Lane* lane) const { return lane || serial_ ? nullptr : &runtime::pool(); }
+
 void Plan::zero_frozen_grads(const Arenas& a) const {
   for (const Range& r : frozen_) std::memset(a.grads + r.first, 0, (r.second - r.first) * sizeof(float));
 }
@@ -167,7 +170,7 @@ double Plan::weight_sum(const float* weights, const int32_t* idx, size_t rows) c
 void Plan::forward(const Arenas& a, const float* in, size_t rows, bool training, uint64_t step, size_t row0,
                    bool fused_stop, float* last_out, const Lane* lane) {
   // A lane works on its slice of every buffer (rows from r) on this thread alone.
-  runtime::ThreadPool* pool = lane ? nullptr : &runtime::pool();
+  runtime::ThreadPool* pool = whole_pool(lane);
   const size_t r = lane ? lane->row : 0;
   const int slot = lane ? lane->slot : 0;
   const size_t L = spec_.layers.size();
@@ -272,7 +275,7 @@ void Plan::loss(const Targets& y, const int32_t* idx, size_t rows, bool grad, fl
     kernels::loss_rows(lane->row, lane->row + rows, t, args);
     return;
   }
-  kernels::loss(&runtime::pool(), rows, t, args);
+  kernels::loss(whole_pool(nullptr), rows, t, args);
 }
 
 double Plan::loss_sum(const float* weights, const int32_t* idx, size_t rows, size_t* correct) const {
@@ -289,7 +292,7 @@ double Plan::loss_sum(const float* weights, const int32_t* idx, size_t rows, siz
 
 void Plan::backward(const Arenas& a, size_t rows, bool training, uint64_t step, size_t row0, bool accumulate,
                     const Factors* factors, size_t count, const Lane* lane) {
-  runtime::ThreadPool* pool = lane ? nullptr : &runtime::pool();
+  runtime::ThreadPool* pool = whole_pool(lane);
   const size_t r = lane ? lane->row : 0;
   const int slot = lane ? lane->slot : 0;
   float* const grads = lane ? lane->grads : a.grads;
@@ -471,14 +474,14 @@ void Plan::update_running_stats(const Arenas& a, size_t rows) {
 double Plan::reg_loss(const Arenas& a) {
   double total = 0;
   for (const RegTerm& r : reg_)
-    total += kernels::reg_loss(&runtime::pool(), r.n, a.params + r.off, r.l1, r.l2, reg_partials_);
+    total += kernels::reg_loss(whole_pool(nullptr), r.n, a.params + r.off, r.l1, r.l2, reg_partials_);
   return total;
 }
 
 void Plan::reg_grads(const Arenas& a) {
   for (const RegTerm& r : reg_) {
     if (!r.grad) continue;
-    kernels::reg_grad(&runtime::pool(), r.n, a.params + r.off, static_cast<float>(r.l1), static_cast<float>(r.l2),
+    kernels::reg_grad(whole_pool(nullptr), r.n, a.params + r.off, static_cast<float>(r.l1), static_cast<float>(r.l2),
                       a.grads + r.off);
   }
 }
@@ -814,6 +817,12 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
   runtime::ScopedDenormalsFlush ftz;
   zero_frozen_grads(a);
   const float* weights = req.y.weights;
+  step_split_.begin(req.batch);
+  struct SerialReset {
+    bool& serial;
+    ~SerialReset() { serial = false; }
+  } serial_reset{serial_};
+  const bool can_split = runtime::pool_size() > 1;
   for (size_t i = 0; i < req.steps; ++i) {
     if (cancel.load(std::memory_order_relaxed)) return i;
     const size_t b0 = i * req.batch;
@@ -830,6 +839,11 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
         row_scale_[r] = static_cast<float>(static_cast<double>(weights[idx[r]]) * inv);
     }
     const size_t lanes = lanes_for(rows);
+    // A whole-batch step big enough to split is timed: see StepSplit.
+    const bool timed = lanes == 1 && can_split && rows >= kMinRowsForParallelUpdate;
+    const bool parallel = !timed || step_split_.parallel(rows);
+    serial_ = !parallel;
+    const auto started = std::chrono::steady_clock::now();
     if (lanes > 1) {
       lane_step(a, req, idx, rows, lanes, step, weights != nullptr);
     } else {
@@ -860,9 +874,13 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     // gradients and parameters sit in this core's cache; splitting the update would pull half
     // of them to the other core and back every step. Measured on the seed network with Adam,
     // 2 threads: batch 1 went from 6.4k to 8.7k samples/s with the update kept here.
-    runtime::ThreadPool* update_pool = rows >= kMinRowsForParallelUpdate ? &runtime::pool() : nullptr;
+    runtime::ThreadPool* update_pool = rows >= kMinRowsForParallelUpdate ? whole_pool(nullptr) : nullptr;
     apply_update(kt_, update_pool, spec_.optimizer, params_, ranges_.data(), ranges_.size(), a.params, a.grads,
                  a.state, req.lrs[i], t, update_, &pending);
+    if (timed) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      step_split_.record(rows, parallel, took.count());
+    }
   }
   return req.steps;
 }

@@ -17,6 +17,7 @@
 #include "kernels/gemm.h"
 #include "kernels/table.h"
 #include "plan/spec.h"
+#include "plan/step_split.h"
 #include "plan/update.h"
 #include "runtime/memory.h"
 
@@ -138,6 +139,8 @@ class Plan {
     bool grad;  // the layer is trainable
   };
 
+  // The pool for a kernel of a whole-batch pass: none in a lane or in a serial train step.
+  runtime::ThreadPool* whole_pool(const Lane* lane) const;
   void zero_frozen_grads(const Arenas& a) const;
   // Input rows [r0, r1) of the batch (dataset rows idx[r]) into xb_.
   void gather(const float* x, const int32_t* idx, size_t r0, size_t r1);
@@ -225,6 +228,8 @@ class Plan {
   runtime::AlignedArray<uint8_t> row_correct_;
   kernels::GemmWorkspace gemm_ws_;
   UpdateScratch update_;  // clipping partials, NAdam product
+  StepSplit step_split_;  // whole-batch train steps: on the pool or on the calling thread
+  bool serial_ = false;   // the current train step runs on the calling thread alone
 };
 
 }  // namespace dh::plan

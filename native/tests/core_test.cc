@@ -19,6 +19,9 @@
 //   4. The second-order methods' vector operations and spd_inverse on private pools of 2, 3,
 //      4 and 7 threads (two callers at once): bitwise equal to the calling thread alone, for
 //      every ISA, and across ISAs (the double tile kernel, compared at double precision).
+//   5. StepSplit's choice between the split and the serial train step, on made-up step times:
+//      the probe alternates, the faster by median wins, a switch needs the margin, a confirmed
+//      choice is probed half as often, a new batch size probes again, short batches are not timed.
 //
 // Exit status 0 when every check passes; the first failure is printed.
 #include <atomic>
@@ -40,6 +43,7 @@
 #include "kernels/vector_ops.h"
 #include "plan/plan.h"
 #include "plan/spec.h"
+#include "plan/step_split.h"
 #include "runtime/dispatch.h"
 #include "runtime/thread_pool.h"
 
@@ -499,6 +503,73 @@ void test_vectors() {
   std::printf("vectors: n=%zu, spd_inverse %zux%zu, threads {2,3,4,7} × 2 concurrent callers, every ISA\n", n, d, d);
 }
 
+// ---------------------------------------------------------------------------------------
+// 5. StepSplit
+
+// Runs `steps` steps of `rows` rows as the split asks, each taking `split` or `serial` seconds;
+// returns how many ran on the pool.
+int run_steps(plan::StepSplit& s, int steps, size_t rows, double split, double serial) {
+  int on_pool = 0;
+  for (int i = 0; i < steps; ++i) {
+    const bool p = s.parallel(rows);
+    on_pool += p ? 1 : 0;
+    s.record(rows, p, p ? split : serial);
+  }
+  return on_pool;
+}
+
+void test_step_split() {
+  using plan::StepSplit;
+  constexpr int probe = 2 * StepSplit::kProbeSteps;
+  {
+    StepSplit s;
+    s.begin(32);
+    for (int i = 0; i < probe; ++i) {
+      if (s.parallel(32) != (i % 2 == 0)) fail("step split: the probe alternates, the split step first");
+      s.record(32, i % 2 == 0, i % 2 == 0 ? 2e-3 : 1e-3);
+    }
+    if (run_steps(s, StepSplit::kKeepSteps, 32, 2e-3, 1e-3) != 0) fail("step split: a faster serial step is kept");
+    // The next probe finds the split step faster again.
+    const int on_pool = run_steps(s, probe + 10, 32, 1e-3, 2e-3);
+    if (on_pool != StepSplit::kProbeSteps + 10) fail("step split: a faster split step wins the next probe");
+  }
+  {
+    StepSplit s;
+    s.begin(64);
+    // Serial 2% faster: within the margin, the split step (the way kept so far) stays.
+    if (run_steps(s, probe + 100, 64, 1.00e-3, 0.98e-3) != StepSplit::kProbeSteps + 100)
+      fail("step split: a switch needs the margin");
+  }
+  {
+    StepSplit s;
+    s.begin(64);
+    run_steps(s, probe, 64, 1e-3, 2e-3);
+    // Confirmed: the next probe comes after 2 · kKeepSteps steps, not kKeepSteps.
+    if (run_steps(s, 2 * StepSplit::kKeepSteps, 64, 1e-3, 2e-3) != 2 * StepSplit::kKeepSteps)
+      fail("step split: a confirmed choice is probed half as often");
+    if (s.parallel(64) != true) fail("step split: the probe after the longer period starts with the split step");
+    s.record(64, true, 1e-3);
+    if (s.parallel(64) != false) fail("step split: the probe after the longer period alternates");
+  }
+  {
+    StepSplit s;
+    s.begin(32);
+    run_steps(s, probe, 32, 2e-3, 1e-3);
+    if (s.parallel(32)) fail("step split: serial chosen");
+    // A short last batch follows the choice and is not timed: the keep period is unchanged.
+    for (int i = 0; i < 1000; ++i) {
+      if (s.parallel(7)) fail("step split: a short batch follows the choice");
+      s.record(7, false, 1.0);
+    }
+    if (run_steps(s, StepSplit::kKeepSteps - 1, 32, 2e-3, 1e-3) != 0) fail("step split: short batches do not count");
+    // A new batch size probes from the start.
+    s.begin(128);
+    if (!s.parallel(128)) fail("step split: a new batch size starts a probe with the split step");
+    s.record(128, true, 1e-3);
+    if (s.parallel(128)) fail("step split: a new batch size's probe alternates");
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -507,6 +578,7 @@ int main() {
   test_plans();
   test_jobs();
   test_vectors();
+  test_step_split();
   runtime::release_pool();
   if (g_failures) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);
