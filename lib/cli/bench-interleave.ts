@@ -5,6 +5,9 @@
  * participant in turn. A ratio then compares samples taken seconds apart under the same load
  * on the shared machine, instead of phases a minute apart.
  *
+ * The pure-TS engine and TensorFlow.js (CPU and WASM backends, with `--peers`) train in
+ * alternation too, in a phase of their own (they are slower: fewer rounds).
+ *
  * Training also samples N single-thread native processes at once (N = the most threads
  * measured): what the machine gives N cores that share nothing but the hardware, the ceiling
  * against which the N-thread scaling reads (see bench/README.md).
@@ -13,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Participant } from './bench-channel.js';
 import { gemmShapes, stat, type GemmRow, type IndependentRow, type PredictRow, type Stat, type TrainRow } from './bench-measure.js';
-import { startBlas, startTorch, TORCH_SETTINGS, type Peers, type TorchSetting } from './bench-peers.js';
+import { startBlas, startTfjs, startTorch, TORCH_SETTINGS, type Peers, type TorchSetting } from './bench-peers.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'downhill.js');
 
@@ -93,6 +96,8 @@ export interface Interleaved {
   predict: PredictRow[];
   /** With 1 and N > 1 native threads: N single-thread trainers at once, sampled with the others. */
   independent: IndependentRow[];
+  /** The pure-TS engine's training rows (when `tsRuns` > 0). */
+  ts: TrainRow[];
 }
 
 export interface InterleaveOptions {
@@ -102,6 +107,8 @@ export interface InterleaveOptions {
   quick: boolean;
   trainBatches: number[];
   predictBatches: number[];
+  /** Rounds of the pure-TS engine and TensorFlow.js phase (0: skip it). */
+  tsRuns: number;
   /** Filled with the peers' rows when given (`--peers`). */
   peers?: Peers;
   status: (what: string) => void;
@@ -109,8 +116,8 @@ export interface InterleaveOptions {
 
 type Native = { threads: number; who: Participant; isa: string };
 
-const startNative = (name: string, threads: number) =>
-  new Participant(name, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: 'native' });
+const startNative = (name: string, threads: number, engine: 'native' | 'js' = 'native') =>
+  new Participant(name, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: engine });
 
 async function startNatives(threadCounts: number[]): Promise<Native[]> {
   const natives = threadCounts.map((t) => ({ threads: t, isa: '', who: startNative(`native ${t}t`, t) }));
@@ -167,6 +174,8 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
   const independent: IndependentRow[] = [];
   let blas: { threads: number; who: Participant }[] = [];
   let torch: { s: TorchSetting; who: Participant }[] = [];
+  const slow: Participant[] = [];
+  const ts: TrainRow[] = [];
   const byThreads = <T>() => new Map<number, T[]>(o.threadCounts.map((t) => [t, []]));
   const gemmRows = byThreads<GemmRow>();
   const trainRows = byThreads<TrainRow>();
@@ -241,9 +250,45 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
         if (st) o.peers!.torch!.predict.push({ setting: x.s.setting, threads: x.s.threads, batch, ms: st.median, min: st.min, max: st.max });
       });
     }
+    if (o.tsRuns > 0) await measureTsPhase(o, slow, ts);
   } finally {
-    await Promise.all([...natives.map((x) => x.who), ...singles.slice(1), ...blas.map((x) => x.who), ...torch.map((x) => x.who)].map((who) => who.close()));
+    await Promise.all([...natives.map((x) => x.who), ...singles.slice(1), ...blas.map((x) => x.who), ...torch.map((x) => x.who), ...slow].map((who) => who.close()));
   }
   const flat = <T>(m: Map<number, T[]>) => o.threadCounts.flatMap((t) => m.get(t)!);
-  return { gemm: flat(gemmRows), train: flat(trainRows), predict: flat(predictRows), independent };
+  return { gemm: flat(gemmRows), train: flat(trainRows), predict: flat(predictRows), independent, ts };
+}
+
+/** The pure-TS engine and (with peers) TensorFlow.js CPU and WASM, training in alternation; their processes go to `started`. */
+async function measureTsPhase(o: InterleaveOptions, started: Participant[], rows: TrainRow[]): Promise<void> {
+  const pure = startNative('pure TS', 1, 'js');
+  started.push(pure);
+  const tfjs: { backend: string; who: Participant }[] = [];
+  for (const backend of o.peers ? (['cpu', 'wasm'] as const) : []) {
+    const who = startTfjs(backend);
+    if (typeof who === 'string') {
+      o.peers!.skipped.push(`TensorFlow.js ${backend}: ${who}`);
+      continue;
+    }
+    started.push(who);
+    try {
+      const info = (await who.request({ kind: 'info' })) as { backend: string; version: string };
+      o.peers!.tfjs ??= { version: info.version, train: [] };
+      tfjs.push({ backend: info.backend, who });
+    } catch (e) {
+      o.peers!.skipped.push(`${who.name}: ${(e as Error).message}`);
+    }
+  }
+  o.status(`pure-TS engine in alternation${tfjs.length ? ` with ${tfjs.map((t) => t.who.name).join(', ')}` : ''}`);
+  for (const batch of o.trainBatches) {
+    const pl = lane(pure, { kind: 'train', batch, quick: o.quick, engine: 'js' });
+    // TensorFlow.js at batch 1 takes seconds per sample and no comparison uses it.
+    const tl = batch > 1 ? tfjs.map((t) => lane(t.who, { kind: 'train', batch })) : [];
+    await alternate([pl, ...tl], o.tsRuns);
+    const st = result(pl)!;
+    rows.push({ engine: 'js', isa: 'js', batch, threads: 1, samplesPerSecond: st.median, min: st.min, max: st.max });
+    tl.forEach((l, i) => {
+      const r = result(l, o.peers!.skipped);
+      if (r) o.peers!.tfjs!.train.push({ backend: tfjs[i].backend, batch, samplesPerSecond: r.median, min: r.min, max: r.max });
+    });
+  }
 }

@@ -210,19 +210,6 @@ export async function predictSampler(model: Sequential, batch: number, mode: 'sy
   };
 }
 
-/** Samples/s of one-epoch `fit` calls for each batch size. */
-export async function measureTrain(engine: 'native' | 'js', batches: number[], runs: number, quick: boolean): Promise<TrainRow[]> {
-  const out: TrainRow[] = [];
-  for (const batch of batches) {
-    const { model, sample } = await trainSampler(engine, batch, quick);
-    const st = await sampleRuns(sample, runs);
-    const info = model.engineInfo;
-    model.dispose();
-    out.push({ engine: info.name, isa: info.isa, batch, threads: info.name === 'js' ? 1 : info.threads, samplesPerSecond: st.median, min: st.min, max: st.max });
-  }
-  return out;
-}
-
 /** Milliseconds per predict call, sync and async, for each batch size. */
 export async function measurePredict(engine: 'native' | 'js', batches: number[], runs: number): Promise<PredictRow[]> {
   const out: PredictRow[] = [];

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Participant } from './bench-channel.js';
@@ -95,17 +96,14 @@ export function startTorch(s: TorchSetting): Participant | string {
 
 const TFJS_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'tfjs-peer.mjs');
 
-/** TensorFlow.js CPU and WASM training on the seed network, appended to `peers` (skipped when not installed). */
-export function peerTfjs(peers: Peers, batches: number[], runs: number): void {
-  for (const backend of ['cpu', 'wasm']) {
-    const r = spawnSync(process.execPath, [TFJS_SCRIPT, backend, '--batches', batches.join(','), '--runs', String(runs)], { encoding: 'utf8', timeout: 900_000, maxBuffer: 1 << 24 });
-    const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-    if (r.status !== 0 || !last.startsWith('{')) {
-      peers.skipped.push(`TensorFlow.js ${backend}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop()}`);
-      continue;
-    }
-    const value = JSON.parse(last) as { backend: string; version: string; train: { batch: number; samplesPerSecond: number; min: number; max: number }[] };
-    const tfjs = (peers.tfjs ??= { version: value.version, train: [] });
-    for (const row of value.train) tfjs.train.push({ backend: value.backend, ...row });
+/** TensorFlow.js with `backend` ('cpu' or 'wasm') training the seed network (bench/tfjs-peer.mjs serve), or why it cannot run. */
+export function startTfjs(backend: 'cpu' | 'wasm'): Participant | string {
+  if (!existsSync(TFJS_SCRIPT)) return `${TFJS_SCRIPT} not found`;
+  const pkg = backend === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs';
+  try {
+    createRequire(TFJS_SCRIPT).resolve(pkg);
+  } catch {
+    return `${pkg} is not installed (a dev dependency)`;
   }
+  return new Participant(`TensorFlow.js ${backend}`, process.execPath, [TFJS_SCRIPT, backend, 'serve'], process.env);
 }

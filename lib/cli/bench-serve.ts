@@ -2,7 +2,9 @@
  * `downhill bench --serve`: the native engine as a participant of the interleaved benchmark
  * (bench-channel.ts). Started once per thread count (DOWNHILL_THREADS), it answers requests
  * one JSON line at a time; the first request for a measurement sets it up and warms it up,
- * then every request (that one included) times one block and replies with its value.
+ * then every request (that one included) times one block and replies with its value. A train
+ * request may name the pure-TS engine instead (`engine: 'js'`): one such process is the pure-TS
+ * participant.
  */
 import { createInterface } from 'node:readline';
 import { loadAddon } from '../engine/binding.js';
@@ -13,7 +15,7 @@ import { gemmSampler, predictSampler, seedModel, trainSampler, type GemmShape, t
 export type NativeRequest =
   | { kind: 'info' }
   | { kind: 'gemm'; shape: GemmShape }
-  | { kind: 'train'; batch: number; quick: boolean }
+  | { kind: 'train'; batch: number; quick: boolean; engine?: 'native' | 'js' }
   | { kind: 'predict'; batch: number; mode: 'sync' | 'async' };
 
 /** Serves requests from stdin until it closes; returns the exit code. */
@@ -29,7 +31,7 @@ export async function serve(): Promise<number> {
         return s;
       }
       case 'train': {
-        const run = await trainSampler('native', req.batch, req.quick);
+        const run = await trainSampler(req.engine ?? 'native', req.batch, req.quick);
         models.push(run.model);
         return run.sample;
       }
