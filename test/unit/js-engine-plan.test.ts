@@ -257,6 +257,24 @@ describe('dropout in the plan', () => {
     expect(small.plan.lossAndGrad(x, y, range(10), options)).toBeCloseTo(big.plan.lossAndGrad(x, y, range(10), options), 14);
     small.arenas.grads.forEach((g, i) => expect(g).toBeCloseTo(big.arenas.grads[i], 14));
   });
+  it('back-to-back trainSteps calls shorter than the yield slice still let timers run', async () => {
+    // fit makes one call per epoch; epochs of a few ms used to chain through promise
+    // continuations alone, and a timer (an abort, a server's work) never ran.
+    const tiny = planSpec(3, [denseSpec(3, 4, 'relu'), denseSpec(4, 2, 'softmax')]);
+    const { plan } = plan32(tiny, randomParams(tiny, 2));
+    const x = Float32Array.from({ length: 8 * 3 }, (_, i) => Math.sin(i));
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+    const call = () => plan.trainSteps({ x, y, weights: null, indices: range(8), batchSize: 8, lrs: Float32Array.of(0.01), stepStart: 0, lossOut: new Float32Array(1), correctOut: new Int32Array(1) });
+    // Warm up first (compiled, each call far below the slice), yielding as the test goes.
+    for (let i = 0; i < 2000; i++) await call();
+    await new Promise((r) => setImmediate(r));
+    let fired = false;
+    setTimeout(() => (fired = true), 10);
+    const start = performance.now();
+    while (!fired && performance.now() - start < 500) await call();
+    expect(fired).toBe(true);
+  });
+
   it('trainSteps step s uses the masks of stepStart + s + 1', async () => {
     const { plan } = plan32({ ...spec, optimizer: { kind: 'sgd', momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 } }, params);
     const lossOut = new Float32Array(1);

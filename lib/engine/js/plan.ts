@@ -46,10 +46,23 @@ export interface JsArenas {
 /** Targets as the float64 reference also accepts them. */
 type AnyTargets = Targets | Float64Array;
 
-/** Time slice after which trainSteps lets the event loop run. */
+/** Time slice after which trainSteps and predict let the event loop run. */
 const YIELD_MS = 4;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * When this thread last let the event loop run. Shared by every call (not reset when a call
+ * starts): fit makes one trainSteps call per epoch, and epochs shorter than the slice would
+ * otherwise run back to back through promise continuations alone, starving timers and I/O
+ * (an AbortSignal fired from a timer never landed).
+ */
+let lastYield = performance.now();
+
+/** Lets the event loop run (timers, I/O) when the current slice is over. */
+async function yieldIfDue(): Promise<void> {
+  if (performance.now() - lastYield <= YIELD_MS) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  lastYield = performance.now();
+}
 
 /** Largest stepStart / options.step accepted: steps are exact integers (the masks use them mod 2³²). */
 const MAX_STEP = Number.MAX_SAFE_INTEGER;
@@ -148,7 +161,6 @@ export class JsPlan implements Plan {
 
       const { params, grads, state } = this.arenas;
       const pass = this.pass;
-      let sliceStart = performance.now();
       for (let s = 0; s < steps; s++) {
         if (this.cancelled) return s;
         const start = s * batchSize;
@@ -168,10 +180,7 @@ export class JsPlan implements Plan {
         this.backward(rows, false);
         this.finishGrads();
         applyUpdate(this.spec.optimizer, lrs[s], t, params, grads, state, this.ranges);
-        if (performance.now() - sliceStart > YIELD_MS) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
+        await yieldIfDue();
       }
       return steps;
     } finally {
@@ -183,13 +192,9 @@ export class JsPlan implements Plan {
     this.begin();
     try {
       const n = this.checkPredict('predict', x, out);
-      let sliceStart = performance.now();
       for (let start = 0; start < n; start += this.spec.maxBatch) {
         this.predictChunk(x, out, start, Math.min(this.spec.maxBatch, n - start));
-        if (performance.now() - sliceStart > YIELD_MS) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
+        await yieldIfDue();
       }
     } finally {
       this.busy = false;
@@ -220,7 +225,6 @@ export class JsPlan implements Plan {
       this.setInference();
       let sum = 0;
       let correct = 0;
-      let sliceStart = performance.now();
       for (let start = 0; start < n; start += this.spec.maxBatch) {
         const rows = Math.min(this.spec.maxBatch, n - start);
         this.gather(x, y, weights ?? null, null, start, rows);
@@ -228,10 +232,7 @@ export class JsPlan implements Plan {
         sum += this.lossHead(rows, weightSum, false);
         correct += this.correct;
         if (out) for (let i = 0, len = rows * k, at = start * k; i < len; i++) out[at + i] = o[i];
-        if (performance.now() - sliceStart > YIELD_MS) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
+        await yieldIfDue();
       }
       return { loss: (weightSum > 0 ? sum / weightSum : 0) + this.regularizationLoss(), correct };
     } finally {
