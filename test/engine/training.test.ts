@@ -77,6 +77,27 @@ describe.each(engineNames())('%s engine', (engine) => {
     expect(Array.from(m.predictSync(test.x.subarray(0, 2 * WIDTH)))).toEqual(Array.from(p.subarray(0, 2 * CLASSES)));
   });
 
+  // 64-128-10: 9,472 multiply-adds per row, so 4 rows run inline and 1,000 rows off the JS thread.
+  const wide = () => sequential({ inputSize: 64, seed: 5, engine, layers: [dense(128, { activation: 'relu' }), dense(10, { activation: 'softmax' })] });
+  const rowsOf = (n: number) => Float32Array.from({ length: n * 64 }, (_, i) => Math.sin(i * 0.37));
+
+  it('await predict gives predictSync\'s bits, for a few rows and for many', async () => {
+    const m = wide();
+    for (const n of [1, 4, 1000]) {
+      const x = rowsOf(n);
+      expect(Buffer.from((await m.predict(x)).buffer).equals(Buffer.from(m.predictSync(x).buffer))).toBe(true);
+    }
+  });
+
+  it.runIf(engine === 'native')('await predict of a few rows runs on the calling thread: out is filled when the call returns', async () => {
+    const m = wide();
+    const x = rowsOf(4);
+    const out = new Float32Array(4 * 10);
+    const pending = m.predict(x, { out });
+    expect(Array.from(out)).toEqual(Array.from(m.predictSync(x)));
+    expect(await pending).toBe(out);
+  });
+
   it('accepts number[][] inputs and number[] labels like typed arrays', async () => {
     const m = model(engine);
     const rows = Array.from({ length: 10 }, (_, r) => Array.from(train.x.subarray(r * WIDTH, (r + 1) * WIDTH)));

@@ -43,8 +43,11 @@ describe.each(engineNames())('%s engine: buffers transferred during a call', (en
 
   it('predict: detaching the output buffer mid-call is an error or a completed call, never a crash', async () => {
     const m = model();
-    const out = new Float32Array(3000 * 3);
-    const pending = m.predict(data.x, { out }).then(() => 'ok', (e) => e);
+    // 12,000 rows: large enough to run off the JS thread (a few rows run inline, like predictSync).
+    const x = new Float32Array(4 * data.x.length);
+    for (let k = 0; k < 4; k++) x.set(data.x, k * data.x.length);
+    const out = new Float32Array(12000 * 3);
+    const pending = m.predict(x, { out }).then(() => 'ok', (e) => e);
     structuredClone(out.buffer, { transfer: [out.buffer] });
     const result = await pending;
     if (result !== 'ok') expect(result).toBeInstanceOf(Error);
