@@ -39,7 +39,7 @@ struct PendingGrads {
   size_t stride = 0;
 };
 
-// The pending sums over [begin, end) of the arena, then count = 0 is what remains.
+// Adds the pending sums into grads over [begin, end) of the arena.
 void add_pending(const PendingGrads& p, size_t begin, size_t end);
 
 // One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
