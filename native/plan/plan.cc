@@ -806,13 +806,6 @@ PendingGrads Plan::lane_sums(const Arenas& a, size_t lanes) const {
   return p;
 }
 
-void Plan::add_lane_sums(const PendingGrads& p) const {
-  for (const Range& rg : ranges_) {
-    kernels::parallel_for(&runtime::pool(), rg.second - rg.first, kernels::kChunk, p.count + 1,
-                          [&](size_t b, size_t e) { add_pending(p, rg.first + b, rg.first + e); });
-  }
-}
-
 size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::atomic<bool>& cancel) {
   runtime::ScopedDenormalsFlush ftz;
   zero_frozen_grads(a);
@@ -862,7 +855,7 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     // gradient is added after it, and a stopped step leaves the whole gradient.
     PendingGrads pending = lanes > 1 ? lane_sums(a, lanes) : PendingGrads{};
     if (pending.count > 0 && (!std::isfinite(mean) || !reg_.empty())) {
-      add_lane_sums(pending);
+      add_pending(&runtime::pool(), pending, ranges_.data(), ranges_.size());
       pending.count = 0;
     }
     if (!std::isfinite(mean)) return i;

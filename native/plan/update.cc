@@ -58,6 +58,14 @@ void add_pending(const PendingGrads& p, size_t begin, size_t end) {
   }
 }
 
+void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const size_t base = ranges[i].first;
+    kernels::parallel_for(pool, ranges[i].second - base, kernels::kChunk, p.count + 1,
+                          [&](size_t b, size_t e) { add_pending(p, base + b, base + e); });
+  }
+}
+
 void UpdateScratch::reserve(size_t n) { partials.resize(kernels::sum_squares_blocks(n)); }
 
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& o, size_t n,
@@ -72,10 +80,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
   using K = OptimizerSpec::Kind;
   if (pending && pending->count == 0) pending = nullptr;
   if (pending && o.clip_norm > 0) {
-    for (size_t i = 0; i < count; ++i) {
-      kernels::parallel_for(pool, ranges[i].second - ranges[i].first, kernels::kChunk, pending->count,
-                            [&](size_t b, size_t e) { add_pending(*pending, ranges[i].first + b, ranges[i].first + e); });
-    }
+    add_pending(pool, *pending, ranges, count);
     pending = nullptr;
   }
   kernels::GradClip clip{};

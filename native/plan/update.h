@@ -41,6 +41,8 @@ struct PendingGrads {
 
 // Adds the pending sums into grads over [begin, end) of the arena.
 void add_pending(const PendingGrads& p, size_t begin, size_t end);
+// The same over the `count` ranges, split over the pool.
+void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count);
 
 // One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
 // holds state_slots(opt) × n floats (slot k at state + k·n). Only the `count` ranges are
