@@ -116,11 +116,12 @@ export interface InterleaveOptions {
 
 type Native = { threads: number; who: Participant; isa: string };
 
-const startNative = (name: string, threads: number, engine: 'native' | 'js' = 'native') =>
+/** A `bench --serve` participant: the native engine at `threads`, or the pure-TS engine. */
+const startServe = (name: string, threads: number, engine: 'native' | 'js' = 'native') =>
   new Participant(name, process.execPath, [BIN, 'bench', '--serve'], { ...process.env, DOWNHILL_THREADS: String(threads), DOWNHILL_ENGINE: engine });
 
 async function startNatives(threadCounts: number[]): Promise<Native[]> {
-  const natives = threadCounts.map((t) => ({ threads: t, isa: '', who: startNative(`native ${t}t`, t) }));
+  const natives = threadCounts.map((t) => ({ threads: t, isa: '', who: startServe(`native ${t}t`, t) }));
   for (const n of natives) {
     const info = (await n.who.request({ kind: 'info' })) as { isa: string; threads: number };
     n.isa = info.isa;
@@ -187,7 +188,7 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
     const most = Math.max(...natives.map((x) => x.threads));
     if (one && most > 1) {
       singles.push(one.who);
-      for (let i = 2; i <= most; i++) singles.push(startNative(`native 1t #${i}`, 1));
+      for (let i = 2; i <= most; i++) singles.push(startServe(`native 1t #${i}`, 1));
       for (const s of singles.slice(1)) await s.request({ kind: 'info' });
     }
     if (o.peers) ({ blas, torch } = await startPeers(o.peers, o.threadCounts));
@@ -260,7 +261,7 @@ export async function measureInterleaved(o: InterleaveOptions): Promise<Interlea
 
 /** The pure-TS engine and (with peers) TensorFlow.js CPU and WASM, training in alternation; their processes go to `started`. */
 async function measureTsPhase(o: InterleaveOptions, started: Participant[], rows: TrainRow[]): Promise<void> {
-  const pure = startNative('pure TS', 1, 'js');
+  const pure = startServe('pure TS', 1, 'js');
   started.push(pure);
   const tfjs: { backend: string; who: Participant }[] = [];
   for (const backend of o.peers ? (['cpu', 'wasm'] as const) : []) {
