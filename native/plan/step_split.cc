@@ -22,7 +22,7 @@ void StepSplit::begin(size_t batch) {
 
 bool StepSplit::parallel(size_t rows) const {
   if (rows != batch_ || !probing_) return keep_parallel_;
-  return step_ % 2 == 0;
+  return (step_ / kBlockSteps) % 2 == 0;
 }
 
 void StepSplit::record(size_t rows, bool parallel, double seconds) {
@@ -32,10 +32,11 @@ void StepSplit::record(size_t rows, bool parallel, double seconds) {
     return;
   }
   // A step run the other way than the probe asked (the caller decided) is not a sample.
-  if (parallel != (step_ % 2 == 0)) return;
-  times_[parallel ? 1 : 0][step_ / 2] = seconds;
-  if (++step_ < 2 * kProbeSteps) return;
-  const double split = median(times_[1], kProbeSteps), serial = median(times_[0], kProbeSteps);
+  const int block = step_ / kBlockSteps, in_block = step_ % kBlockSteps;
+  if (parallel != (block % 2 == 0)) return;
+  if (in_block > 0) times_[parallel ? 1 : 0][block / 2 * (kBlockSteps - 1) + in_block - 1] = seconds;
+  if (++step_ < kProbeSteps) return;
+  const double split = median(times_[1], kSamples), serial = median(times_[0], kSamples);
   const bool was = keep_parallel_;
   keep_parallel_ = was ? !(serial < (1.0 - kSwitchMargin) * split) : split < (1.0 - kSwitchMargin) * serial;
   keep_steps_ = keep_parallel_ == was ? std::min(2 * keep_steps_, kMaxKeepSteps) : kKeepSteps;

@@ -20,8 +20,9 @@
 //      4 and 7 threads (two callers at once): bitwise equal to the calling thread alone, for
 //      every ISA, and across ISAs (the double tile kernel, compared at double precision).
 //   5. StepSplit's choice between the split and the serial train step, on made-up step times:
-//      the probe alternates, the faster by median wins, a switch needs the margin, a confirmed
-//      choice is probed half as often, a new batch size probes again, short batches are not timed.
+//      the probe alternates blocks of steps, a block's first step is not timed, the faster by
+//      median wins, a switch needs the margin, a confirmed choice is probed half as often, a new
+//      batch size probes again, short batches are not timed.
 //
 // Exit status 0 when every check passes; the first failure is printed.
 #include <atomic>
@@ -518,27 +519,44 @@ int run_steps(plan::StepSplit& s, int steps, size_t rows, double split, double s
   return on_pool;
 }
 
+// Whether step i of a probe runs split: blocks of kBlockSteps, alternating, the split block first.
+bool probe_split(int i) { return (i / plan::StepSplit::kBlockSteps) % 2 == 0; }
+
 void test_step_split() {
   using plan::StepSplit;
-  constexpr int probe = 2 * StepSplit::kProbeSteps;
+  constexpr int probe = StepSplit::kProbeSteps, half = probe / 2;
   {
     StepSplit s;
     s.begin(32);
     for (int i = 0; i < probe; ++i) {
-      if (s.parallel(32) != (i % 2 == 0)) fail("step split: the probe alternates, the split step first");
-      s.record(32, i % 2 == 0, i % 2 == 0 ? 2e-3 : 1e-3);
+      if (s.parallel(32) != probe_split(i)) fail("step split: the probe alternates blocks, the split block first");
+      s.record(32, probe_split(i), probe_split(i) ? 2e-3 : 1e-3);
     }
     if (run_steps(s, StepSplit::kKeepSteps, 32, 2e-3, 1e-3) != 0) fail("step split: a faster serial step is kept");
     // The next probe finds the split step faster again.
     const int on_pool = run_steps(s, probe + 10, 32, 1e-3, 2e-3);
-    if (on_pool != StepSplit::kProbeSteps + 10) fail("step split: a faster split step wins the next probe");
+    if (on_pool != half + 10) fail("step split: a faster split step wins the next probe");
+  }
+  {
+    // A step after a change of way pays for pulling the other core's writes (more for the
+    // split step, whose second core then reads what the calling thread wrote): timed one
+    // step each way in turn, every step would pay it and the serial step would win.
+    StepSplit s;
+    s.begin(128);
+    bool prev = true;
+    for (int i = 0; i < probe; ++i) {
+      const bool p = s.parallel(128);
+      const double steady = p ? 0.7e-3 : 1e-3, change = p ? 1.0e-3 : 0.2e-3;
+      s.record(128, p, steady + (p != prev ? change : 0.0));
+      prev = p;
+    }
+    if (!s.parallel(128)) fail("step split: the cost of changing way does not decide");
   }
   {
     StepSplit s;
     s.begin(64);
     // Serial 2% faster: within the margin, the split step (the way kept so far) stays.
-    if (run_steps(s, probe + 100, 64, 1.00e-3, 0.98e-3) != StepSplit::kProbeSteps + 100)
-      fail("step split: a switch needs the margin");
+    if (run_steps(s, probe + 100, 64, 1.00e-3, 0.98e-3) != half + 100) fail("step split: a switch needs the margin");
   }
   {
     StepSplit s;
@@ -547,9 +565,10 @@ void test_step_split() {
     // Confirmed: the next probe comes after 2 · kKeepSteps steps, not kKeepSteps.
     if (run_steps(s, 2 * StepSplit::kKeepSteps, 64, 1e-3, 2e-3) != 2 * StepSplit::kKeepSteps)
       fail("step split: a confirmed choice is probed half as often");
-    if (s.parallel(64) != true) fail("step split: the probe after the longer period starts with the split step");
-    s.record(64, true, 1e-3);
-    if (s.parallel(64) != false) fail("step split: the probe after the longer period alternates");
+    for (int i = 0; i < 2 * StepSplit::kBlockSteps; ++i) {
+      if (s.parallel(64) != probe_split(i)) fail("step split: the probe after the longer period alternates blocks");
+      s.record(64, probe_split(i), 1e-3);
+    }
   }
   {
     StepSplit s;
@@ -564,9 +583,17 @@ void test_step_split() {
     if (run_steps(s, StepSplit::kKeepSteps - 1, 32, 2e-3, 1e-3) != 0) fail("step split: short batches do not count");
     // A new batch size probes from the start.
     s.begin(128);
-    if (!s.parallel(128)) fail("step split: a new batch size starts a probe with the split step");
-    s.record(128, true, 1e-3);
-    if (s.parallel(128)) fail("step split: a new batch size's probe alternates");
+    for (int i = 0; i < 2 * StepSplit::kBlockSteps; ++i) {
+      if (s.parallel(128) != probe_split(i)) fail("step split: a new batch size starts a probe, the split block first");
+      s.record(128, probe_split(i), 1e-3);
+    }
+  }
+  {
+    // A step run the other way than asked is not a sample and does not advance the probe.
+    StepSplit s;
+    s.begin(32);
+    s.record(32, false, 1.0);
+    if (!s.parallel(32)) fail("step split: a step run the other way does not advance the probe");
   }
 }
 
