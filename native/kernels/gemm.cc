@@ -98,9 +98,11 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
         const size_t mc = std::min(MC, i1 - ic);
         if (b_in_place) {
           // A packed tile by tile (each exactly its height), then the tiles under each B panel;
-          // the kernel handles the edges.
+          // the kernel handles the edges. A transposed A already holds each k's row values side
+          // by side, as the packed panel would: read in place (the weight gradients' Xᵀ·dZ).
           const RowTiles rt(mc, MR);
-          for (size_t t = 0; t < rt.tiles; ++t) {
+          const bool a_in_place = g.trans_a;
+          for (size_t t = 0; t < rt.tiles && !a_in_place; ++t) {
             const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
             pack_a(g.trans_a, g.a, g.lda, ic + r0, r1 - r0, pc, kc, static_cast<int>(r1 - r0), s.a + r0 * kc);
           }
@@ -110,8 +112,9 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
             const float* biasp = bias ? bias + jc + jr : nullptr;
             for (size_t t = 0; t < rt.tiles; ++t) {
               const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
-              ukernel_ldb(r1 - r0, kc, s.a + r0 * kc, bp, g.ldb, nr, g.c + (ic + r0) * g.ldc + jc + jr, g.ldc,
-                          g.alpha, beta, biasp, relu_now);
+              const float* ap = a_in_place ? g.a + pc * g.lda + ic + r0 : s.a + r0 * kc;
+              ukernel_ldb(r1 - r0, kc, ap, a_in_place ? g.lda : r1 - r0, bp, g.ldb, nr,
+                          g.c + (ic + r0) * g.ldc + jc + jr, g.ldc, g.alpha, beta, biasp, relu_now);
             }
           }
           continue;

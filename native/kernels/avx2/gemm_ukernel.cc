@@ -3,7 +3,8 @@
 // C[6×16] = relu?(alpha·Σ_p a[p·6+i]·b[p·16+j] + beta·C + bias[j]); k summed in order with FMA;
 // beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
 // f32_gemm_ukernel_ldb: the same arithmetic on an mr×nr tile (mr <= 6 rows, one instance per
-// height), A packed mr values per k, B read in place (rows p·ldb, masked to nr columns).
+// height), A's mr values of step p at p·lda (packed: lda = mr), B read in place (rows p·ldb,
+// masked to nr columns).
 #include <immintrin.h>
 
 #include "kernels/table.h"
@@ -106,7 +107,7 @@ __m256i lanes(size_t n) {
 }
 
 template <int M, bool kMasked>
-void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __m256i m0, __m256i m1, float* c,
+void tile_ldb(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, __m256i m0, __m256i m1, float* c,
               size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   __m256 acc[M][2];
 #pragma GCC unroll 6
@@ -129,7 +130,7 @@ void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __m256i m0,
       acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
     }
-    a += M;
+    a += lda;
     b += ldb;
     pf += ldb;
   }
@@ -165,26 +166,26 @@ void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __m256i m0,
 }
 
 template <int M>
-void tile_ldb_cols(size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c, size_t ldc, float alpha,
+void tile_ldb_cols(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, size_t nr, float* c, size_t ldc, float alpha,
                    float beta, const float* bias, bool relu) {
   const __m256i m0 = lanes(nr), m1 = lanes(nr > 8 ? nr - 8 : 0);
   if (nr >= static_cast<size_t>(NR)) {
-    tile_ldb<M, false>(kc, a, b, ldb, m0, m1, c, ldc, alpha, beta, bias, relu);
+    tile_ldb<M, false>(kc, a, lda, b, ldb, m0, m1, c, ldc, alpha, beta, bias, relu);
   } else {
-    tile_ldb<M, true>(kc, a, b, ldb, m0, m1, c, ldc, alpha, beta, bias, relu);
+    tile_ldb<M, true>(kc, a, lda, b, ldb, m0, m1, c, ldc, alpha, beta, bias, relu);
   }
 }
 
-using LdbFn = void (*)(size_t, const float*, const float*, size_t, size_t, float*, size_t, float, float, const float*,
+using LdbFn = void (*)(size_t, const float*, size_t, const float*, size_t, size_t, float*, size_t, float, float, const float*,
                        bool);
 constexpr LdbFn kLdb[MR + 1] = {nullptr,          tile_ldb_cols<1>, tile_ldb_cols<2>, tile_ldb_cols<3>,
                                 tile_ldb_cols<4>, tile_ldb_cols<5>, tile_ldb_cols<6>};
 
 }  // namespace
 
-void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c,
-                          size_t ldc, float alpha, float beta, const float* bias, bool relu) {
-  kLdb[mr](kc, a, b, ldb, nr, c, ldc, alpha, beta, bias, relu);
+void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, size_t nr,
+                          float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  kLdb[mr](kc, a, lda, b, ldb, nr, c, ldc, alpha, beta, bias, relu);
 }
 
 }  // namespace dh::kernels::avx2

@@ -4,8 +4,9 @@
 // C[12×32] = relu?(alpha·Σ_p a[p·12+i]·b[p·32+j] + beta·C + bias[j]); k summed in order with
 // FMA; beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
 // f32_gemm_ukernel_ldb: the same arithmetic on an mr×nr tile (mr <= 12 rows, one instance per
-// height: 2·mr accumulators, no padding rows), A packed mr values per k, B read in place (rows
-// p·ldb, masked to nr columns, prefetched a few k ahead).
+// height: 2·mr accumulators, no padding rows), A's mr values of step p at p·lda (packed: lda =
+// mr; a transposed A in place), B read in place (rows p·ldb, masked to nr columns, prefetched a
+// few k ahead).
 #include <immintrin.h>
 
 #include "kernels/table.h"
@@ -109,10 +110,10 @@ constexpr size_t kPrefetchRows = 8;
 
 inline __mmask16 lanes(size_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1); }
 
-// M rows: the panel a holds M values per k; B in place; kMasked: columns limited to m0, m1
+// M rows: A's M values of step p at a + p·lda; B in place; kMasked: columns limited to m0, m1
 // (else all 32 read and written).
 template <int M, bool kMasked>
-void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __mmask16 m0, __mmask16 m1, float* c, size_t ldc,
+void tile_ldb(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, __mmask16 m0, __mmask16 m1, float* c, size_t ldc,
               float alpha, float beta, const float* bias, bool relu) {
   __m512 acc[M][2];
 #pragma GCC unroll 12
@@ -139,7 +140,7 @@ void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __mmask16 m
       acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
     }
-    a += M;
+    a += lda;
     b += ldb;
     pf += ldb;
   }
@@ -178,17 +179,17 @@ void tile_ldb(size_t kc, const float* a, const float* b, size_t ldb, __mmask16 m
 }
 
 template <int M>
-void tile_ldb_cols(size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c, size_t ldc, float alpha,
+void tile_ldb_cols(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, size_t nr, float* c, size_t ldc, float alpha,
                    float beta, const float* bias, bool relu) {
   if (nr >= static_cast<size_t>(NR)) {
-    tile_ldb<M, false>(kc, a, b, ldb, 0, 0, c, ldc, alpha, beta, bias, relu);
+    tile_ldb<M, false>(kc, a, lda, b, ldb, 0, 0, c, ldc, alpha, beta, bias, relu);
   } else {
-    tile_ldb<M, true>(kc, a, b, ldb, lanes(nr), nr > 16 ? lanes(nr - 16) : __mmask16(0), c, ldc, alpha, beta, bias,
+    tile_ldb<M, true>(kc, a, lda, b, ldb, lanes(nr), nr > 16 ? lanes(nr - 16) : __mmask16(0), c, ldc, alpha, beta, bias,
                       relu);
   }
 }
 
-using LdbFn = void (*)(size_t, const float*, const float*, size_t, size_t, float*, size_t, float, float, const float*,
+using LdbFn = void (*)(size_t, const float*, size_t, const float*, size_t, size_t, float*, size_t, float, float, const float*,
                        bool);
 constexpr LdbFn kLdb[MR + 1] = {
     nullptr,          tile_ldb_cols<1>, tile_ldb_cols<2>,  tile_ldb_cols<3>,  tile_ldb_cols<4>,
@@ -198,9 +199,9 @@ constexpr LdbFn kLdb[MR + 1] = {
 
 }  // namespace
 
-void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c,
-                          size_t ldc, float alpha, float beta, const float* bias, bool relu) {
-  kLdb[mr](kc, a, b, ldb, nr, c, ldc, alpha, beta, bias, relu);
+void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, size_t nr,
+                          float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+  kLdb[mr](kc, a, lda, b, ldb, nr, c, ldc, alpha, beta, bias, relu);
 }
 
 }  // namespace dh::kernels::avx512

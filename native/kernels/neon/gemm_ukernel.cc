@@ -3,8 +3,8 @@
 // FMA by lane.
 // C[12×8] = relu?(alpha·Σ_p a[p·12+i]·b[p·8+j] + beta·C + bias[j]); k summed in order with
 // FMA; beta == 0 never reads C. Reference: scalar/gemm_ukernel.cc.
-// f32_gemm_ukernel_ldb: the same arithmetic on an mr×nr tile, A packed mr values per k, B read
-// in place (rows p·ldb); full tiles by the same register tile, edges element by element.
+// f32_gemm_ukernel_ldb: the same arithmetic on an mr×nr tile, A's mr values of step p at p·lda,
+// B read in place (rows p·ldb); full tiles by the same register tile, edges element by element.
 #include <arm_neon.h>
 
 #include <cmath>
@@ -17,9 +17,9 @@ namespace {
 constexpr int MR = 12;
 constexpr int NR = 8;
 
-// kLdb: B rows at b + p·ldb (all NR columns).
+// kLdb: A steps lda apart and B rows at b + p·ldb (all NR columns).
 template <bool kLdb>
-inline void tile(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc, float alpha, float beta,
+inline void tile(size_t kc, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc, float alpha, float beta,
                  const float* bias, bool relu) {
   float32x4_t acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = vdupq_n_f32(0.0f);
@@ -33,7 +33,7 @@ inline void tile(size_t kc, const float* a, const float* b, size_t ldb, float* c
     DH_ROW(4, a1, 0) DH_ROW(5, a1, 1) DH_ROW(6, a1, 2) DH_ROW(7, a1, 3)
     DH_ROW(8, a2, 0) DH_ROW(9, a2, 1) DH_ROW(10, a2, 2) DH_ROW(11, a2, 3)
 #undef DH_ROW
-    a += MR;
+    a += kLdb ? lda : MR;
     b += kLdb ? ldb : NR;
   }
   const float32x4_t va = vdupq_n_f32(alpha), vb = vdupq_n_f32(beta), zero = vdupq_n_f32(0.0f);
@@ -61,13 +61,13 @@ inline void tile(size_t kc, const float* a, const float* b, size_t ldb, float* c
 
 void f32_gemm_ukernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, float alpha, float beta,
                       const float* bias, bool relu) {
-  tile<false>(kc, a, b, NR, c, ldc, alpha, beta, bias, relu);
+  tile<false>(kc, a, MR, b, NR, c, ldc, alpha, beta, bias, relu);
 }
 
-void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, size_t ldb, size_t nr, float* c,
-                          size_t ldc, float alpha, float beta, const float* bias, bool relu) {
+void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, size_t lda, const float* b, size_t ldb, size_t nr,
+                          float* c, size_t ldc, float alpha, float beta, const float* bias, bool relu) {
   if (mr == static_cast<size_t>(MR) && nr >= static_cast<size_t>(NR)) {
-    tile<true>(kc, a, b, ldb, c, ldc, alpha, beta, bias, relu);
+    tile<true>(kc, a, lda, b, ldb, c, ldc, alpha, beta, bias, relu);
     return;
   }
   // Edge tile: the same sums one element at a time (fmaf rounds once, as vfmaq), then the
@@ -77,7 +77,7 @@ void f32_gemm_ukernel_ldb(size_t mr, size_t kc, const float* a, const float* b, 
     float* cr = c + i * ldc;
     for (size_t j = 0; j < cols; ++j) {
       float x = 0.0f;
-      for (size_t p = 0; p < kc; ++p) x = std::fmaf(a[p * mr + i], b[p * ldb + j], x);
+      for (size_t p = 0; p < kc; ++p) x = std::fmaf(a[p * lda + i], b[p * ldb + j], x);
       if (alpha != 1.0f) x = alpha * x;
       if (beta == 1.0f) {
         x = x + cr[j];
