@@ -47,30 +47,16 @@ double block_sum_squares(const float* x, size_t len) {
 }  // namespace
 
 void run_optimizer(runtime::ThreadPool* pool, size_t n, float* param, const float* grad, Slots st, RangeFn fn,
-                   const void* ctx, const Prelude* pre) {
-  // With a prelude, pieces of 1024 elements: the prelude's writes (4 KB per array) are still in
-  // L1 when the update reads them. The kernels are elementwise: pieces change no bit.
-  constexpr size_t kPiece = 1024;
-  auto range = [&](size_t b, size_t e) {
-    if (!pre) {
-      fn(ctx, e - b, param + b, grad + b, offset(st, b));
-      return;
-    }
-    for (size_t s = b; s < e; s += kPiece) {
-      const size_t se = std::min(e, s + kPiece);
-      pre->fn(pre->ctx, s, se);
-      fn(ctx, se - s, param + s, grad + s, offset(st, s));
-    }
-  };
+                   const void* ctx) {
   const int nt = threads_for(pool, n, kMinElemsPerThread);
   if (nt <= 1) {
-    if (n > 0) range(0, n);
+    fn(ctx, n, param, grad, st);
     return;
   }
   auto job = [&](int task, int ntasks, int /*slot*/) {
     size_t b, e;
     split(n, kChunk, task, ntasks, &b, &e);
-    if (b < e) range(b, e);
+    if (b < e) fn(ctx, e - b, param + b, grad + b, offset(st, b));
   };
   pool->run(nt, nt, job);
 }

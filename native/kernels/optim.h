@@ -18,20 +18,12 @@ template <class Step>
 using OptimizerKernel = void (*)(size_t n, float* param, const float* grad, Slots st, const Step& s);
 
 using RangeFn = void (*)(const void* ctx, size_t n, float* param, const float* grad, Slots st);
-
-// Work done on each piece [begin, end) of [0, n) just before the update reads its gradients
-// there (plan/update.h PendingGrads): the piece is then still in L1 when the update runs.
-struct Prelude {
-  void (*fn)(const void* ctx, size_t begin, size_t end);
-  const void* ctx;
-};
-
 void run_optimizer(runtime::ThreadPool* pool, size_t n, float* param, const float* grad, Slots st, RangeFn fn,
-                   const void* ctx, const Prelude* pre = nullptr);
+                   const void* ctx);
 
 template <class Step>
 void optimizer_update(runtime::ThreadPool* pool, OptimizerKernel<Step> kernel, size_t n, float* param,
-                      const float* grad, Slots st, const Step& s, const Prelude* pre = nullptr) {
+                      const float* grad, Slots st, const Step& s) {
   struct Ctx {
     OptimizerKernel<Step> kernel;
     const Step* step;
@@ -42,7 +34,7 @@ void optimizer_update(runtime::ThreadPool* pool, OptimizerKernel<Step> kernel, s
         const Ctx* x = static_cast<const Ctx*>(c);
         x->kernel(len, p, g, sl, *x->step);
       },
-      &ctx, pre);
+      &ctx);
 }
 
 // Σ x[i]² in double, in a fixed order whatever the thread count, ISA or engine: blocks of

@@ -24,39 +24,27 @@ double nadam_product(const OptimizerSpec& o, double t, UpdateScratch& s) {
   return s.nadam_mu_product;
 }
 
-// A range's pending sums as the update's prelude (indices relative to the range's start).
-struct RangePending {
-  const PendingGrads* pending;
-  size_t base;
-  static void run(const void* ctx, size_t begin, size_t end) {
-    const RangePending* r = static_cast<const RangePending*>(ctx);
-    add_pending(*r->pending, r->base + begin, r->base + end);
-  }
-};
-
-// The kernel over every range (state slots at the same offsets), after the pending sums.
+// The kernel over every range (state slots at the same offsets).
 template <class Step>
 void over_ranges(runtime::ThreadPool* pool, kernels::OptimizerKernel<Step> kernel, const Range* ranges, size_t count,
-                 float* params, const float* grads, const kernels::Slots& st, const Step& s,
-                 const PendingGrads* pending) {
+                 float* params, const float* grads, const kernels::Slots& st, const Step& s) {
   for (size_t i = 0; i < count; ++i) {
     const size_t b = ranges[i].first, len = ranges[i].second - ranges[i].first;
     kernels::Slots o;
     for (int k = 0; k < 3; ++k) o.p[k] = st.p[k] ? st.p[k] + b : nullptr;
-    const RangePending rp{pending, b};
-    const kernels::Prelude pre{&RangePending::run, &rp};
-    kernels::optimizer_update(pool, kernel, len, params + b, grads + b, o, s, pending ? &pre : nullptr);
+    kernels::optimizer_update(pool, kernel, len, params + b, grads + b, o, s);
   }
 }
 
-}  // namespace
-
+// The pending sums over [begin, end) of the arena.
 void add_pending(const PendingGrads& p, size_t begin, size_t end) {
   for (size_t k = 0; k < p.count; ++k) {
     const float* h = p.extra + k * p.stride;
     for (size_t i = begin; i < end; ++i) p.grads[i] += h[i];
   }
 }
+
+}  // namespace
 
 void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count) {
   for (size_t i = 0; i < count; ++i) {
@@ -76,13 +64,8 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
 
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& o, size_t n,
                   const Range* ranges, size_t count, float* params, const float* grads, float* state, float lr,
-                  double t, UpdateScratch& scratch, const PendingGrads* pending) {
+                  double t, UpdateScratch& scratch) {
   using K = OptimizerSpec::Kind;
-  if (pending && pending->count == 0) pending = nullptr;
-  if (pending && o.clip_norm > 0) {
-    add_pending(pool, *pending, ranges, count);
-    pending = nullptr;
-  }
   kernels::GradClip clip{};
   clip.scale = 1.0f;
   if (o.clip_norm > 0) {
@@ -115,7 +98,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.wd = f(wd);
       s.nesterov = o.nesterov;
       s.first = t == 1.0;
-      over_ranges(pool, kt.f32_sgd_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_sgd_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdam: {
@@ -132,7 +115,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.decay = f(1.0 - lrd * wd);
       s.decoupled = o.decoupled;
       s.amsgrad = o.amsgrad;
-      over_ranges(pool, kt.f32_adam_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_adam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdagrad: {
@@ -141,7 +124,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.clr = f(lrd / (1.0 + (t - 1.0) * o.lr_decay));
       s.eps = f(o.eps);
       s.wd = f(wd);
-      over_ranges(pool, kt.f32_adagrad_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_adagrad_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kAdadelta: {
@@ -152,7 +135,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omr = f(1.0 - o.rho);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      over_ranges(pool, kt.f32_adadelta_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_adadelta_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kRmsprop: {
@@ -171,7 +154,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       size_t k = 1;
       if (o.momentum != 0) r.p[1] = st.p[k++];
       if (o.centered) r.p[2] = st.p[k++];
-      over_ranges(pool, kt.f32_rmsprop_update, ranges, count, params, grads, r, s, pending);
+      over_ranges(pool, kt.f32_rmsprop_update, ranges, count, params, grads, r, s);
       return;
     }
     case K::kAdamax: {
@@ -183,7 +166,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.b2 = f(o.beta2);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      over_ranges(pool, kt.f32_adamax_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_adamax_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kNadam: {
@@ -201,7 +184,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.bc2 = f(1.0 - std::pow(o.beta2, t));
       s.eps = f(o.eps);
       s.wd = f(wd);
-      over_ranges(pool, kt.f32_nadam_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_nadam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kRadam: {
@@ -223,7 +206,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omb2 = f(1.0 - o.beta2);
       s.eps = f(o.eps);
       s.wd = f(wd);
-      over_ranges(pool, kt.f32_radam_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_radam_update, ranges, count, params, grads, st, s);
       return;
     }
     case K::kLion: {
@@ -236,7 +219,7 @@ void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, con
       s.omb2 = f(1.0 - o.beta2);
       s.wd = f(wd);
       s.decay = f(1.0 - lrd * wd);
-      over_ranges(pool, kt.f32_lion_update, ranges, count, params, grads, st, s, pending);
+      over_ranges(pool, kt.f32_lion_update, ranges, count, params, grads, st, s);
       return;
     }
   }

@@ -28,10 +28,7 @@ struct UpdateScratch {
 using Range = std::pair<size_t, size_t>;  // [start, end) of the arena
 
 // Gradients of data-parallel lanes not yet summed: grads[i] += extra[k·stride + i] for k = 0,
-// 1, … count − 1 in that order, for i in the updated ranges. The update does it piece by
-// piece just before it reads each piece (one pass over the gradients instead of two), or
-// over the whole ranges first when clipping by norm needs the summed gradient. Either way
-// the sums are the same floats.
+// 1, … count − 1 in that order, for i in the updated ranges.
 struct PendingGrads {
   float* grads = nullptr;  // the grads the update reads
   const float* extra = nullptr;
@@ -39,19 +36,16 @@ struct PendingGrads {
   size_t stride = 0;
 };
 
-// Adds the pending sums into grads over [begin, end) of the arena.
-void add_pending(const PendingGrads& p, size_t begin, size_t end);
-// The same over the `count` ranges, split over the pool.
+// Adds the pending sums into grads over the `count` ranges, split over the pool.
 void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count);
 
 // One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
 // holds state_slots(opt) × n floats (slot k at state + k·n). Only the `count` ranges are
 // updated (params and state); the clipping norm is over the whole gradient arena (the plan
-// keeps gradients outside the ranges at 0). With `pending`, its sums first (grads is
-// pending->grads); grads outside the ranges are not summed.
+// keeps gradients outside the ranges at 0).
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,
                   const Range* ranges, size_t count, float* params, const float* grads, float* state, float lr,
-                  double t, UpdateScratch& scratch, const PendingGrads* pending = nullptr);
+                  double t, UpdateScratch& scratch);
 
 // The same over the whole arena (one range [0, n)).
 void apply_update(const kernels::KernelTable& kt, runtime::ThreadPool* pool, const OptimizerSpec& opt, size_t n,

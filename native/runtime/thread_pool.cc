@@ -85,7 +85,7 @@ void ThreadPool::worker(int tid, uint64_t seen) {
     uint64_t word;
     int spins = 0;
     while ((word = job_.load(std::memory_order_acquire)) == seen) {
-      if (++spins < kSpinIterations) {
+      if (holds_.load(std::memory_order_relaxed) > 0 || ++spins < kSpinIterations) {
         cpu_relax();
         continue;
       }
