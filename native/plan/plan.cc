@@ -817,8 +817,8 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
   } serial_reset{serial_};
   const bool can_split = runtime::pool_size() > 1;
   // The pool is held (its idle workers poll, see ThreadPool::hold) while the steps run on it.
-  // Batch 512 on 2 threads, alternating processes, 16 rounds: +3% (with the lanes' sums in a
-  // pass of their own, below); batch 128, 10 rounds: +3%.
+  // Batch 512 on 2 threads, alternating processes: +3% over 16 rounds, +2% over 12 (with the
+  // lanes' sums in a pass of their own, below); batch 128: +3% over 10 rounds.
   struct PoolHold {
     runtime::ThreadPool* held = nullptr;
     void set(bool on) {
@@ -869,8 +869,9 @@ size_t Plan::train_steps(const Arenas& a, const TrainRequest& req, const std::at
     req.loss_out[i] = mean;
     req.correct_out[i] = static_cast<int32_t>(correct);
     // The lanes' gradients summed into a.grads (lane 0's), in a pass of their own. Summing them
-    // inside the update, 1,024 parameters at a time, measured slower in training: the update
-    // of a batch-512 step on 2 threads took 203–257 µs that way, 124–222 µs as two passes.
+    // inside the update, 1,024 parameters at a time, measured slower in training: with the
+    // pool held, the sum and update of a batch-512 step on 2 threads took 203–208 µs that way
+    // and 124–161 µs as two passes.
     if (lanes > 1) add_pending(&runtime::pool(), lane_sums(a, lanes), ranges_.data(), ranges_.size());
     if (!std::isfinite(mean)) return i;
     update_running_stats(a, rows);
