@@ -102,9 +102,11 @@ void gemm_block(const KernelTable& t, const GemmArgs& g, size_t i0, size_t i1, s
           // by side, as the packed panel would: read in place (the weight gradients' Xᵀ·dZ).
           const RowTiles rt(mc, MR);
           const bool a_in_place = g.trans_a;
-          for (size_t t = 0; t < rt.tiles && !a_in_place; ++t) {
-            const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
-            pack_a(g.trans_a, g.a, g.lda, ic + r0, r1 - r0, pc, kc, static_cast<int>(r1 - r0), s.a + r0 * kc);
+          if (!a_in_place) {
+            for (size_t t = 0; t < rt.tiles; ++t) {
+              const size_t r0 = rt.start(t), r1 = std::min(mc, rt.start(t + 1));
+              pack_a(g.trans_a, g.a, g.lda, ic + r0, r1 - r0, pc, kc, static_cast<int>(r1 - r0), s.a + r0 * kc);
+            }
           }
           for (size_t jr = 0; jr < nc; jr += NR) {
             const size_t nr = std::min(NR, nc - jr);

@@ -170,9 +170,6 @@ class Plan {
   // gradients in a.grads, lane l's in the l-th spare arena (lane_grads_), to be summed in lane order.
   void lane_step(const Arenas& a, const TrainRequest& req, const int32_t* idx, size_t rows, size_t lanes,
                  uint64_t step, bool weighted);
-  // The sums a.grads = ((lane 0 + lane 1) + lane 2) + … over the trainable ranges (frozen ones
-  // stay 0), for add_pending.
-  PendingGrads lane_sums(const Arenas& a, size_t lanes) const;
   void accumulate_factors(const float* x, const float* dz, size_t rows, size_t din, size_t dout, bool bias, size_t di,
                           const Factors* f, size_t count, bool accumulate);
   // Mirrors the upper triangles into the lower ones (or zeroes the factors when empty).

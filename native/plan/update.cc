@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "kernels/optim.h"
-#include "kernels/parallel.h"
 
 namespace dh::plan {
 namespace {
@@ -36,23 +35,7 @@ void over_ranges(runtime::ThreadPool* pool, kernels::OptimizerKernel<Step> kerne
   }
 }
 
-// The pending sums over [begin, end) of the arena.
-void add_pending(const PendingGrads& p, size_t begin, size_t end) {
-  for (size_t k = 0; k < p.count; ++k) {
-    const float* h = p.extra + k * p.stride;
-    for (size_t i = begin; i < end; ++i) p.grads[i] += h[i];
-  }
-}
-
 }  // namespace
-
-void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    const size_t base = ranges[i].first;
-    kernels::parallel_for(pool, ranges[i].second - base, kernels::kChunk, p.count + 1,
-                          [&](size_t b, size_t e) { add_pending(p, base + b, base + e); });
-  }
-}
 
 void UpdateScratch::reserve(size_t n) { partials.resize(kernels::sum_squares_blocks(n)); }
 

@@ -27,18 +27,6 @@ struct UpdateScratch {
 
 using Range = std::pair<size_t, size_t>;  // [start, end) of the arena
 
-// Gradients of data-parallel lanes not yet summed: grads[i] += extra[k·stride + i] for k = 0,
-// 1, … count − 1 in that order, for i in the updated ranges.
-struct PendingGrads {
-  float* grads = nullptr;  // the grads the update reads
-  const float* extra = nullptr;
-  size_t count = 0;
-  size_t stride = 0;
-};
-
-// Adds the pending sums into grads over the `count` ranges, split over the pool.
-void add_pending(runtime::ThreadPool* pool, const PendingGrads& p, const Range* ranges, size_t count);
-
 // One optimizer step t (from 1) with learning rate lr over an arena of n parameters; state
 // holds state_slots(opt) × n floats (slot k at state + k·n). Only the `count` ranges are
 // updated (params and state); the clipping norm is over the whole gradient arena (the plan
